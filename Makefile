@@ -1,0 +1,31 @@
+# The two commands of the README: `make run` and `make test`. Each installs what it
+# needs by itself (a virtual environment, the Python packages, Azurite from npm), once.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := .make
+
+.PHONY: run test lint bootstrap clean
+
+bootstrap: $(STAMP)/python $(STAMP)/node
+
+$(STAMP)/python: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	mkdir -p $(STAMP) && touch $@
+
+$(STAMP)/node: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(STAMP) && touch $@
+
+lint: bootstrap
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+run: bootstrap
+	$(BIN)/python -m localdev.run
+
+clean:
+	rm -rf $(VENV) node_modules $(STAMP) .azurite

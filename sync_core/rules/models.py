@@ -1,0 +1,335 @@
+"""Plain data the rules decide over: the vulnerability snapshot, the integration
+configuration, the board as Azure DevOps describes it, the card as it is, the link.
+
+Everything is a frozen pydantic model so a decision can never be taken on data that
+changed underneath it, and so every boundary (HTTP, queue, table) validates the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from .vocabulary import (
+    MAPPABLE_STATUSES,
+    REQUIRED_PRIORITIES,
+    ConvisoStatus,
+    Severity,
+    StateCategory,
+)
+
+__all__ = [
+    "Asset",
+    "AuthConfig",
+    "BoardChange",
+    "BoardColumn",
+    "BoardLayout",
+    "ConvisoConfig",
+    "IntegrationConfig",
+    "Link",
+    "Priority",
+    "Route",
+    "StatusTarget",
+    "Vulnerability",
+    "VulnerabilityDetail",
+    "WebhookConfig",
+    "WorkItemView",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _ConvisoShape(BaseModel):
+    """Conviso speaks camelCase (GraphQL and events); Python code uses snake_case."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", alias_generator=to_camel, populate_by_name=True
+    )
+
+
+# --------------------------------------------------------------------------- Conviso
+
+
+class Asset(_ConvisoShape):
+    id: str
+    name: str = ""
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+
+class VulnerabilityDetail(_ConvisoShape):
+    """The location data of the concrete issue types (SAST, SCA, DAST, network)."""
+
+    file_name: str | None = None
+    vulnerable_line: int | None = None
+    first_line: int | None = None
+    code_snippet: str | None = None
+    package: str | None = None
+    affected_version: str | None = None
+    patched_version: str | None = None
+    cve: str | None = None
+    url: str | None = None
+    method: str | None = None
+    parameters: str | None = None
+    address: str | None = None
+    port: int | None = None
+    protocol: str | None = None
+
+
+class Vulnerability(_ConvisoShape):
+    """A snapshot of one Conviso issue, as an event or the GraphQL API gives it."""
+
+    id: str
+    title: str = ""
+    status: ConvisoStatus
+    severity: Severity | None = None
+    type: str | None = None
+    asset: Asset
+    description: str = ""
+    solution: str = ""
+    category: str | None = None  # the CWE, e.g. "CWE-89"
+    detail: VulnerabilityDetail = VulnerabilityDetail()
+    updated_at: datetime
+    permitted_status: tuple[ConvisoStatus, ...] | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("description", "solution", "title", mode="before")
+    @classmethod
+    def _none_as_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @field_validator("detail", mode="before")
+    @classmethod
+    def _none_detail(cls, value: object) -> object:
+        return {} if value is None else value
+
+
+# --------------------------------------------------------------------- configuration
+
+Priority = Annotated[int, Field(ge=1, le=4)]
+
+_ORGANIZATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,48}[A-Za-z0-9]?$")
+
+
+class StatusTarget(_Frozen):
+    """Where a Conviso status puts the card: a State, a board Column, or both."""
+
+    state: str | None = Field(default=None, min_length=1, max_length=128)
+    column: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _names_something(self) -> StatusTarget:
+        if self.state is None and self.column is None:
+            raise ValueError("a status target names a state, a column or both")
+        return self
+
+
+class Route(_Frozen):
+    """Where an asset's vulnerabilities go ("configuration" in the seed)."""
+
+    default: bool = False
+    asset_id: str | None = Field(default=None, min_length=1, max_length=64)
+    project: str = Field(min_length=1, max_length=256)
+    team: str = Field(min_length=1, max_length=256)
+    board: str = Field(min_length=1, max_length=256)
+    work_item_type: str = Field(min_length=1, max_length=128)
+    lane: str | None = Field(default=None, max_length=256)
+    area_path: str | None = Field(default=None, max_length=4000)
+    iteration_path: str | None = Field(default=None, max_length=4000)
+    status_map: dict[ConvisoStatus, StatusTarget]
+
+    @field_validator("asset_id", mode="before")
+    @classmethod
+    def _asset_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("status_map")
+    @classmethod
+    def _status_map_is_complete(
+        cls, value: dict[ConvisoStatus, StatusTarget]
+    ) -> dict[ConvisoStatus, StatusTarget]:
+        if ConvisoStatus.IDENTIFIED not in value:
+            raise ValueError("IDENTIFIED is required in every status map")
+        unmappable = sorted(s.value for s in value if s not in MAPPABLE_STATUSES)
+        if unmappable:
+            raise ValueError(f"these statuses cannot be mapped to a card: {', '.join(unmappable)}")
+        return value
+
+    @model_validator(mode="after")
+    def _default_or_asset(self) -> Route:
+        if self.default == (self.asset_id is not None):
+            raise ValueError("a route is either default (no asset_id) or names one asset_id")
+        return self
+
+    @property
+    def key(self) -> str:
+        """A stable name for the route, used in deliveries and caches."""
+        return "default" if self.default else f"asset-{self.asset_id}"
+
+
+class AuthConfig(_Frozen):
+    mode: Literal["pat", "oauth", "service_principal"]
+    pat: SecretStr | None = None
+
+
+class ConvisoConfig(_Frozen):
+    company_id: str = Field(min_length=1, max_length=64)
+    api_key: SecretStr | None = None
+    portal_url: str = "https://app.convisoappsec.com"
+
+    @field_validator("company_id", mode="before")
+    @classmethod
+    def _company_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("portal_url")
+    @classmethod
+    def _portal_is_http(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s<>\"']+$", value):
+            raise ValueError("portal_url must be an http(s) URL")
+        return value.rstrip("/")
+
+
+class WebhookConfig(_Frozen):
+    token: SecretStr | None = None
+    basic_username: str | None = Field(default=None, max_length=128)
+    basic_password: SecretStr | None = None
+
+
+class IntegrationConfig(_Frozen):
+    """One integration: a Conviso company linked to an Azure DevOps organization (§4)."""
+
+    organization: str
+    auth: AuthConfig
+    conviso: ConvisoConfig
+    event_secret: SecretStr | None = None
+    webhook: WebhookConfig = WebhookConfig()
+    severity_policy: list[Severity] | Literal["all"] = "all"
+    severity_map: dict[Severity, Priority]
+    routes: list[Route] = Field(min_length=1, max_length=500)
+    #: The identity the integration writes as, so its own revisions are echoes (R8).
+    service_identity: str | None = None
+
+    @field_validator("organization")
+    @classmethod
+    def _organization_name(cls, value: str) -> str:
+        if not _ORGANIZATION.match(value):
+            raise ValueError(
+                "organization must be an Azure DevOps organization name "
+                "(letters, digits and hyphens, at most 50)"
+            )
+        return value
+
+    @field_validator("severity_map")
+    @classmethod
+    def _priorities_complete(cls, value: dict[Severity, int]) -> dict[Severity, int]:
+        missing = [s.value for s in REQUIRED_PRIORITIES if s not in value]
+        if missing:
+            raise ValueError(f"severity_map needs a priority (1-4) for {', '.join(missing)}")
+        return value
+
+    @field_validator("routes")
+    @classmethod
+    def _routes_unambiguous(cls, value: list[Route]) -> list[Route]:
+        if sum(1 for r in value if r.default) > 1:
+            raise ValueError("at most one default route")
+        seen: set[str] = set()
+        for route in value:
+            if route.asset_id is None:
+                continue
+            if route.asset_id in seen:
+                raise ValueError(f"asset {route.asset_id} has more than one custom route")
+            seen.add(route.asset_id)
+        return value
+
+
+# ---------------------------------------------------------------------- Azure Boards
+
+
+class BoardColumn(_Frozen):
+    name: str
+    column_type: Literal["incoming", "inProgress", "outgoing"] = "inProgress"
+    #: work item type name -> the state that column stands for
+    state_mappings: dict[str, str] = {}
+    is_split: bool = False
+
+
+class BoardLayout(_Frozen):
+    """What the rules need to know of one route's board and work item type."""
+
+    column_field: str  # WEF_<guid>_Kanban.Column
+    lane_field: str | None = None  # WEF_<guid>_Kanban.Lane
+    done_field: str | None = None  # WEF_<guid>_Kanban.Column.Done
+    columns: tuple[BoardColumn, ...] = ()
+    lanes: tuple[str | None, ...] = (None,)
+    #: the type's states in order, with their categories
+    states: dict[str, StateCategory] = {}
+
+    def column(self, name: str) -> BoardColumn | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def completed_state(self) -> str | None:
+        """Only one state per type may be in Completed; map by category, never by name."""
+        return next(
+            (n for n, c in self.states.items() if c == StateCategory.COMPLETED), None
+        )
+
+
+class WorkItemView(_Frozen):
+    """The card as Azure Boards shows it now."""
+
+    id: int
+    rev: int
+    state: str
+    column: str | None = None
+    lane: str | None = None
+    priority: int | None = None
+    tags: frozenset[str] = frozenset()
+
+
+class Link(_Frozen):
+    """What the integration remembers of one vulnerability <-> work item pair (R1)."""
+
+    vulnerability_id: str
+    work_item_id: int
+    route_key: str = "default"
+    #: the last revision the integration itself wrote (events up to it are echoes, R8)
+    last_rev_written: int = 0
+    #: the newest revision seen in an inbound event (older events are stale, R9)
+    last_rev_seen: int = 0
+    applied_status: ConvisoStatus | None = None
+    applied_severity: Severity | None = None
+    applied_updated_at: datetime | None = None
+
+
+class BoardChange(_Frozen):
+    """A ``workitem.updated`` event reduced to what the inbound rule needs."""
+
+    event_id: str
+    work_item_id: int
+    rev: int
+    changed_fields: frozenset[str]
+    state: str | None
+    column: str | None
+    revised_by_id: str | None = None
+    revised_by_name: str | None = None
