@@ -290,9 +290,7 @@ class BoardLayout(_Frozen):
 
     def completed_state(self) -> str | None:
         """Only one state per type may be in Completed; map by category, never by name."""
-        return next(
-            (n for n, c in self.states.items() if c == StateCategory.COMPLETED), None
-        )
+        return next((n for n, c in self.states.items() if c == StateCategory.COMPLETED), None)
 
 
 class WorkItemView(_Frozen):

@@ -1,0 +1,218 @@
+"""Conviso → Boards: what one vulnerability snapshot asks of its card (R2, R4, R5, R6, R9).
+
+``plan_outbound`` is the whole rule. It takes the snapshot, the configuration, the route,
+the board, the link and the card as they are, and returns one decision. The service
+loads those and executes the decision; nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+from .card import card_tags, card_title, describe, history_note, vulnerability_url
+from .decisions import CreateWorkItem, Decision, Level, Skip, SkipReason, UpdateWorkItem
+from .models import BoardLayout, IntegrationConfig, Link, Route, Vulnerability, WorkItemView
+from .position import position_fields, read_position
+from .severity import passes_policy, priority_for
+from .targets import route_problems, target_of
+from .vocabulary import (
+    AREA_PATH_FIELD,
+    DESCRIPTION_FIELD,
+    HISTORY_FIELD,
+    ITERATION_PATH_FIELD,
+    NEVER_CARDED,
+    PRIORITY_FIELD,
+    TITLE_FIELD,
+    ConvisoStatus,
+)
+
+__all__ = ["is_stale", "plan_outbound", "record_applied"]
+
+#: A card whose vulnerability comes back in one of these is reopened with a note (R6).
+_REOPENED_FROM = frozenset({ConvisoStatus.FIX_ACCEPTED, ConvisoStatus.AWAITING_VALIDATION})
+
+FieldMap = dict[str, str | int]
+
+
+def is_stale(vulnerability: Vulnerability, link: Link | None) -> bool:
+    """R9: a snapshot older than the one already applied changes nothing."""
+    return (
+        link is not None
+        and link.applied_updated_at is not None
+        and vulnerability.updated_at < link.applied_updated_at
+    )
+
+
+def record_applied(link: Link, vulnerability: Vulnerability, *, rev_written: int | None) -> Link:
+    """The link after a snapshot was applied (written or found already in sync)."""
+    changes: dict[str, object] = {
+        "applied_status": vulnerability.status,
+        "applied_severity": vulnerability.severity,
+        "applied_updated_at": vulnerability.updated_at,
+    }
+    if rev_written is not None:
+        changes["last_rev_written"] = max(link.last_rev_written, rev_written)
+    return link.model_copy(update=changes)
+
+
+def _may_create(vulnerability: Vulnerability, route: Route, *, backfill: bool) -> bool:
+    """R2: a live event creates only on IDENTIFIED; backfill also in a later mapped status."""
+    if vulnerability.status == ConvisoStatus.IDENTIFIED:
+        return True
+    return (
+        backfill
+        and vulnerability.status not in NEVER_CARDED
+        and vulnerability.status in route.status_map
+    )
+
+
+def _create(
+    vulnerability: Vulnerability,
+    config: IntegrationConfig,
+    route: Route,
+    layout: BoardLayout,
+    *,
+    replaces: int | None,
+) -> CreateWorkItem:
+    fields: FieldMap = {
+        TITLE_FIELD: card_title(vulnerability),
+        DESCRIPTION_FIELD: describe(config, vulnerability),
+        PRIORITY_FIELD: priority_for(config, vulnerability.severity),
+    }
+    fields.update(position_fields(route, layout, vulnerability.status, None))
+    if route.lane is not None and layout.lane_field is not None:
+        fields[layout.lane_field] = route.lane
+    if route.area_path:
+        fields[AREA_PATH_FIELD] = route.area_path
+    if route.iteration_path:
+        fields[ITERATION_PATH_FIELD] = route.iteration_path
+    if replaces is not None:
+        fields[HISTORY_FIELD] = history_note(
+            f"Replaces work item #{replaces}, which was deleted in Azure Boards while "
+            f"Conviso vulnerability #{vulnerability.id} is still open."
+        )
+    return CreateWorkItem(
+        vulnerability_id=vulnerability.id,
+        project=route.project,
+        work_item_type=route.work_item_type,
+        fields=fields,
+        tags=card_tags(vulnerability.id),
+        hyperlink=vulnerability_url(config, vulnerability.id),
+        status=vulnerability.status,
+        replaces_work_item_id=replaces,
+    )
+
+
+def _first_card(
+    vulnerability: Vulnerability,
+    config: IntegrationConfig,
+    route: Route,
+    layout: BoardLayout,
+    *,
+    backfill: bool,
+    replaces: int | None = None,
+) -> Decision:
+    if not _may_create(vulnerability, route, backfill=backfill):
+        return Skip(
+            reason=SkipReason.NOT_IDENTIFIED,
+            message=f"status {vulnerability.status.value} does not create a card",
+        )
+    if not passes_policy(config, vulnerability.severity):
+        severity = vulnerability.severity.value if vulnerability.severity else "none"
+        return Skip(
+            reason=SkipReason.SEVERITY_POLICY,
+            message=f"severity {severity} is outside the integration's severity policy",
+        )
+    return _create(vulnerability, config, route, layout, replaces=replaces)
+
+
+def _priority_change(
+    vulnerability: Vulnerability, config: IntegrationConfig, link: Link, card: WorkItemView
+) -> FieldMap:
+    """R4: priority follows Conviso only when Conviso's severity changed; a person's edit stays."""
+    if link.applied_severity is None or vulnerability.severity == link.applied_severity:
+        return {}
+    priority = priority_for(config, vulnerability.severity)
+    return {} if card.priority == priority else {PRIORITY_FIELD: priority}
+
+
+def _update(
+    vulnerability: Vulnerability,
+    config: IntegrationConfig,
+    route: Route,
+    layout: BoardLayout,
+    link: Link,
+    card: WorkItemView,
+) -> Decision:
+    status = vulnerability.status
+    fields: FieldMap = {}
+    mapped = target_of(route, layout, status) is not None
+    if mapped:
+        reading = read_position(route, layout, state=card.state, column=card.column, current=status)
+        if reading.status != status:
+            fields.update(position_fields(route, layout, status, card))
+    fields.update(_priority_change(vulnerability, config, link, card))
+    reopen = status == ConvisoStatus.IDENTIFIED and link.applied_status in _REOPENED_FROM
+    if reopen:
+        previous = link.applied_status.value if link.applied_status else ""
+        fields[HISTORY_FIELD] = history_note(
+            f"Conviso vulnerability #{vulnerability.id} was found again by a scan after "
+            f"{previous}: the card is reopened (status IDENTIFIED)."
+        )
+    if not fields:
+        if not mapped:
+            return Skip(
+                reason=SkipReason.UNMAPPED_STATUS,
+                message=f"status {status.value} is not mapped on route {route.key}: card stays",
+            )
+        return Skip(reason=SkipReason.IN_SYNC, message=f"card already shows {status.value}")
+    return UpdateWorkItem(
+        vulnerability_id=vulnerability.id,
+        work_item_id=card.id,
+        expected_rev=card.rev,
+        fields=fields,
+        status=status,
+        reopen=reopen,
+    )
+
+
+def plan_outbound(
+    vulnerability: Vulnerability,
+    *,
+    config: IntegrationConfig,
+    route: Route | None,
+    layout: BoardLayout | None,
+    link: Link | None,
+    card: WorkItemView | None,
+    backfill: bool = False,
+) -> Decision:
+    """One decision for one snapshot: create, update (one patch), or skip with a reason.
+
+    ``link`` is what storage remembers; ``card`` is the linked work item as Azure Boards
+    shows it (``None`` when there is no link or the item was deleted).
+    """
+    if is_stale(vulnerability, link):
+        return Skip(
+            reason=SkipReason.STALE_SNAPSHOT, message="an older snapshot than the one applied"
+        )
+    if route is None:
+        return Skip(
+            reason=SkipReason.NO_ROUTE,
+            message=f"no route for asset {vulnerability.asset.id} and no default route",
+        )
+    if layout is None:
+        raise ValueError("a route's board layout is needed to plan a write")
+    problems = route_problems(route, layout)
+    if problems:
+        return Skip(reason=SkipReason.CONFIGURATION, message="; ".join(problems), level=Level.ERROR)
+    if link is None:
+        return _first_card(vulnerability, config, route, layout, backfill=backfill)
+    if card is None:
+        if vulnerability.status != ConvisoStatus.IDENTIFIED:
+            return Skip(
+                reason=SkipReason.WORK_ITEM_DELETED,
+                message=f"work item #{link.work_item_id} was deleted in Azure Boards",
+                level=Level.WARN,
+            )
+        return _first_card(
+            vulnerability, config, route, layout, backfill=backfill, replaces=link.work_item_id
+        )
+    return _update(vulnerability, config, route, layout, link, card)
