@@ -4,6 +4,7 @@ No I/O, no SDKs, no environment, no logging — a test enforces it. The service 
 these functions what it loaded and executes what they return.
 """
 
+from .board_fit import route_problems
 from .card import card_tags, card_title, describe, history_note, vulnerability_url
 from .decisions import (
     ChangeConvisoStatus,
@@ -35,7 +36,7 @@ from .outbound import is_stale, plan_outbound, record_applied
 from .position import Reading, position_fields, read_position
 from .routing import route_for
 from .severity import passes_policy, priority_for
-from .targets import route_problems, target_of
+from .targets import target_of
 from .vocabulary import (
     FINAL_STATUSES,
     MAPPABLE_STATUSES,

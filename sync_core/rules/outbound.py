@@ -7,12 +7,13 @@ loads those and executes the decision; nothing here performs I/O.
 
 from __future__ import annotations
 
+from .board_fit import route_problems
 from .card import card_tags, card_title, describe, history_note, vulnerability_url
 from .decisions import CreateWorkItem, Decision, Level, Skip, SkipReason, UpdateWorkItem
 from .models import BoardLayout, IntegrationConfig, Link, Route, Vulnerability, WorkItemView
 from .position import position_fields, read_position
 from .severity import passes_policy, priority_for
-from .targets import route_problems, target_of
+from .targets import target_of
 from .vocabulary import (
     AREA_PATH_FIELD,
     DESCRIPTION_FIELD,

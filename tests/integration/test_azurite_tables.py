@@ -20,7 +20,9 @@ def test_entity_round_trip(storage_connection_string: str, unique_name: str) -> 
     assert got.metadata["etag"]
 
 
-def test_update_with_stale_etag_is_refused(storage_connection_string: str, unique_name: str) -> None:
+def test_update_with_stale_etag_is_refused(
+    storage_connection_string: str, unique_name: str
+) -> None:
     table = TableServiceClient.from_connection_string(storage_connection_string).create_table(
         unique_name
     )
@@ -30,13 +32,17 @@ def test_update_with_stale_etag_is_refused(storage_connection_string: str, uniqu
 
     first["rev"] = 2
     table.update_entity(
-        first, mode=UpdateMode.REPLACE, etag=first.metadata["etag"],
+        first,
+        mode=UpdateMode.REPLACE,
+        etag=first.metadata["etag"],
         match_condition=MatchConditions.IfNotModified,
     )
     second["rev"] = 3
     with pytest.raises(ResourceModifiedError):
         table.update_entity(
-            second, mode=UpdateMode.REPLACE, etag=second.metadata["etag"],
+            second,
+            mode=UpdateMode.REPLACE,
+            etag=second.metadata["etag"],
             match_condition=MatchConditions.IfNotModified,
         )
     assert table.get_entity("p", "r")["rev"] == 2
