@@ -1,0 +1,316 @@
+"""Verify and parse inbound requests into typed events, failing closed, with no I/O.
+
+Every webhook body is untrusted. Nothing past this module touches raw JSON: a request
+is either refused here with a precise 4xx, or it becomes a typed event whose id is the
+de-duplication key (R9). Secrets are compared in constant time and never echoed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .rules import BoardChange, Vulnerability, WebhookConfig
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "AssessmentInfo",
+    "BadRequest",
+    "ConvisoEvent",
+    "EdgeError",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "UnsupportedMediaType",
+    "board_change_from_hook",
+    "check_body",
+    "parse_conviso_event",
+    "sign_conviso",
+    "verify_boards_caller",
+    "verify_conviso_signature",
+]
+
+MAX_BODY_BYTES = 1024 * 1024
+SIGNATURE_TOLERANCE_S = 300
+MAX_EVENT_ID = 256
+MAX_ASSESSMENT_ISSUES = 1000
+JSON_TYPES = ("application/json", "application/cloudevents+json")
+VULNERABILITY_TYPES = (
+    "com.convisoappsec.vulnerability.identified",
+    "com.convisoappsec.vulnerability.status_changed",
+    "com.convisoappsec.vulnerability.updated",
+)
+ASSESSMENT_COMPLETED = "com.convisoappsec.assessment.completed"
+
+
+class EdgeError(Exception):
+    """A request refused at the edge; ``status`` and ``code`` become the JSON error."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(EdgeError):
+    pass
+
+
+class Unauthorized(EdgeError):
+    status = 401
+    code = "unauthorized"
+
+
+class PayloadTooLarge(EdgeError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(EdgeError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def check_body(headers: Mapping[str, str], body: bytes) -> Any:
+    """Size, content type and JSON syntax: the checks every webhook shares."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
+    content_type = (_header(headers, "content-type") or "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType(f"content type must be one of {', '.join(JSON_TYPES)}")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"body is not valid JSON: {exc.__class__.__name__}") from None
+
+
+# ---------------------------------------------------------------------------- Conviso
+
+
+def sign_conviso(secret: str, body: bytes, timestamp: int) -> str:
+    """The ``X-Conviso-Signature`` value for a body (used by senders, tests and the demo)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def verify_conviso_signature(
+    header: str | None, body: bytes, *, secret: str | None, now: float
+) -> None:
+    """``t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>``, within ±300 s."""
+    if not secret:
+        raise Unauthorized("this integration has no event secret; events cannot be verified")
+    if not header:
+        raise Unauthorized("X-Conviso-Signature header is missing")
+    parts: dict[str, list[str]] = {}
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        parts.setdefault(key, []).append(value)
+    try:
+        timestamp = int(parts.get("t", [""])[0])
+    except ValueError:
+        raise Unauthorized("X-Conviso-Signature has no valid timestamp") from None
+    if abs(now - timestamp) > SIGNATURE_TOLERANCE_S:
+        raise Unauthorized("X-Conviso-Signature timestamp is outside the ±300 s window")
+    expected = sign_conviso(secret, body, timestamp).split("v1=", 1)[1]
+    if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
+        raise Unauthorized("X-Conviso-Signature does not match the body")
+
+
+class AssessmentInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str = Field(min_length=1, max_length=64, coerce_numbers_to_str=True)
+    name: str = Field(default="", max_length=512)
+    result: str = Field(default="", max_length=2048)
+
+
+class _CloudEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    specversion: Literal["1.0"]
+    id: str = Field(min_length=1, max_length=MAX_EVENT_ID)
+    source: str = Field(min_length=1, max_length=1024)
+    type: str
+    time: datetime | None = None
+    data: dict[str, Any]
+
+
+class ConvisoEvent(BaseModel):
+    """A verified Conviso event: snapshots to apply, or ids whose snapshot must be fetched."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    snapshots: tuple[Vulnerability, ...] = ()
+    issue_ids: tuple[str, ...] = ()
+    assessment: AssessmentInfo | None = None
+
+
+def _issue(raw: object, where: str) -> Vulnerability | str:
+    if not isinstance(raw, dict) or "id" not in raw:
+        raise BadRequest(f"{where} must be an object with an id")
+    issue_id = raw["id"]
+    if not isinstance(issue_id, str | int) or not str(issue_id) or len(str(issue_id)) > 64:
+        raise BadRequest(f"{where}.id must be a string or number of at most 64 characters")
+    if set(raw) == {"id"}:
+        return str(issue_id)
+    try:
+        return Vulnerability.model_validate(raw)
+    except ValidationError as exc:
+        raise BadRequest(f"{where}: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    location = ".".join(str(p) for p in first["loc"]) or "body"
+    return f"{location}: {first['msg']}"
+
+
+def parse_conviso_event(document: Any) -> ConvisoEvent:
+    """A CloudEvents 1.0 structured event of one of the four types of PRODUCT.md §4."""
+    if not isinstance(document, dict):
+        raise BadRequest("body must be a JSON object (a CloudEvents 1.0 event)")
+    try:
+        event = _CloudEvent.model_validate(document)
+    except ValidationError as exc:
+        raise BadRequest(_first_error(exc)) from None
+    found: list[Vulnerability | str] = []
+    assessment = None
+    if event.type in VULNERABILITY_TYPES:
+        found.append(_issue(event.data.get("issue"), "data.issue"))
+    elif event.type == ASSESSMENT_COMPLETED:
+        try:
+            assessment = AssessmentInfo.model_validate(event.data.get("assessment"))
+        except ValidationError as exc:
+            raise BadRequest(f"data.assessment: {_first_error(exc)}") from None
+        issues = event.data.get("issues", [])
+        if not isinstance(issues, list) or len(issues) > MAX_ASSESSMENT_ISSUES:
+            raise BadRequest(f"data.issues must be a list of at most {MAX_ASSESSMENT_ISSUES}")
+        found.extend(_issue(raw, f"data.issues[{i}]") for i, raw in enumerate(issues))
+    else:
+        raise BadRequest(f"type '{event.type[:80]}' is not a Conviso event this app accepts")
+    return ConvisoEvent(
+        id=event.id,
+        type=event.type,
+        snapshots=tuple(v for v in found if isinstance(v, Vulnerability)),
+        issue_ids=tuple(v for v in found if isinstance(v, str)),
+        assessment=assessment,
+    )
+
+
+# ------------------------------------------------------------------------ Azure Boards
+
+
+def verify_boards_caller(
+    headers: Mapping[str, str], query: Mapping[str, str], webhook: WebhookConfig
+) -> None:
+    """``?token=`` or Basic auth, whichever the integration configured; fail closed."""
+    token = query.get("token")
+    if token is not None and webhook.token is not None:
+        if hmac.compare_digest(token.encode(), webhook.token.get_secret_value().encode()):
+            return
+        raise Unauthorized("the webhook token is not valid")
+    authorization = _header(headers, "authorization") or ""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() == "basic" and webhook.basic_password is not None:
+        try:
+            user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("the Basic credentials are malformed") from None
+        user_ok = hmac.compare_digest(user.encode(), (webhook.basic_username or "").encode())
+        pass_ok = hmac.compare_digest(
+            password.encode(), webhook.basic_password.get_secret_value().encode()
+        )
+        if user_ok and pass_ok:
+            return
+        raise Unauthorized("the Basic credentials are not valid")
+    raise Unauthorized("the webhook needs ?token= or Basic credentials")
+
+
+class _Revision(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int | None = None
+    rev: int | None = None
+    fields: dict[str, Any] = {}
+
+
+class _Resource(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    workItemId: int = 0  # noqa: N815 - Azure DevOps' spelling
+    rev: int | None = None
+    revisedBy: dict[str, Any] | None = None  # noqa: N815
+    fields: dict[str, Any] = {}
+    revision: _Revision | None = None
+
+
+class _ServiceHook(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(min_length=1, max_length=MAX_EVENT_ID)
+    eventType: str  # noqa: N815
+    resource: _Resource
+
+
+def _column_of(fields: Mapping[str, Any]) -> str | None:
+    value = fields.get("System.BoardColumn")
+    if value is None:
+        value = next((v for k, v in fields.items() if k.endswith("_Kanban.Column")), None)
+    return str(value) if value is not None else None
+
+
+def board_change_from_hook(document: Any) -> BoardChange | None:
+    """A ``workitem.updated`` service-hook payload as the rules see it.
+
+    ``None`` for other event types (acknowledged, nothing to do). ``resource.id`` is the
+    update number, not the work item: the item is ``resource.workItemId`` (or the
+    revision's ``id`` where a sample leaves ``workItemId`` at 0).
+    """
+    if not isinstance(document, dict):
+        raise BadRequest("body must be a JSON object (an Azure DevOps service-hook event)")
+    try:
+        hook = _ServiceHook.model_validate(document)
+    except ValidationError as exc:
+        raise BadRequest(_first_error(exc)) from None
+    if hook.eventType != "workitem.updated":
+        return None
+    resource = hook.resource
+    revision = resource.revision or _Revision()
+    work_item_id = resource.workItemId or revision.id or 0
+    rev = resource.rev or revision.rev or 0
+    if work_item_id <= 0 or rev <= 0:
+        raise BadRequest("resource.workItemId and resource.rev must be positive")
+    after = revision.fields
+    state = after.get("System.State")
+    changed = resource.fields
+    if "System.State" in changed and isinstance(changed["System.State"], dict):
+        state = changed["System.State"].get("newValue", state)
+    column = _column_of(after)
+    column_change = _column_of(
+        {k: v.get("newValue") for k, v in changed.items() if isinstance(v, dict)}
+    )
+    revised_by = resource.revisedBy or {}
+    return BoardChange(
+        event_id=hook.id,
+        work_item_id=work_item_id,
+        rev=rev,
+        changed_fields=frozenset(changed),
+        state=str(state) if state is not None else None,
+        column=column_change or column,
+        revised_by_id=str(revised_by["id"]) if revised_by.get("id") else None,
+        revised_by_name=str(revised_by.get("displayName") or revised_by.get("name") or "")
+        or None,
+    )
