@@ -1,0 +1,73 @@
+"""Azure DevOps (Boards and Service Hooks) over REST 7.1: client, auth, errors, payloads."""
+
+from __future__ import annotations
+
+from .auth import Auth, BearerTokenAuth, PatAuth
+from .client import (
+    API_VERSION,
+    BASE_URL_SETTING,
+    DEFAULT_BASE_URL,
+    MAX_BATCH_IDS,
+    AzureDevOpsClient,
+)
+from .errors import (
+    AuthenticationError,
+    AzureDevOpsError,
+    ConfigurationError,
+    RevisionConflict,
+    TransientError,
+    WorkItemNotFound,
+)
+from .layout import board_layout_from, work_item_view
+from .models import (
+    Board,
+    BoardColumnInfo,
+    BoardReference,
+    BoardRow,
+    ConnectionData,
+    Identity,
+    Project,
+    Relation,
+    Subscription,
+    Team,
+    WorkItem,
+    WorkItemStateInfo,
+    WorkItemTypeInfo,
+)
+from .payloads import WorkItemUpdatedEvent
+from .transport import ConnectionPools, RetryPolicy
+
+__all__ = [
+    "API_VERSION",
+    "BASE_URL_SETTING",
+    "DEFAULT_BASE_URL",
+    "MAX_BATCH_IDS",
+    "Auth",
+    "AuthenticationError",
+    "AzureDevOpsClient",
+    "AzureDevOpsError",
+    "BearerTokenAuth",
+    "Board",
+    "BoardColumnInfo",
+    "BoardReference",
+    "BoardRow",
+    "ConfigurationError",
+    "ConnectionData",
+    "ConnectionPools",
+    "Identity",
+    "PatAuth",
+    "Project",
+    "Relation",
+    "RetryPolicy",
+    "RevisionConflict",
+    "Subscription",
+    "Team",
+    "TransientError",
+    "WorkItem",
+    "WorkItemNotFound",
+    "WorkItemStateInfo",
+    "WorkItemTypeInfo",
+    "WorkItemUpdatedEvent",
+    "board_layout_from",
+    "work_item_view",
+]

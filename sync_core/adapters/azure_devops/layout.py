@@ -1,0 +1,73 @@
+"""From Azure DevOps' board and work item answers to the rules' plain models.
+
+The rules never see a WEF field name they were not given: the board tells which of its
+extension fields hold the column, the lane and the done flag, so nothing is hard-coded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sync_core.rules.models import BoardColumn, BoardLayout, WorkItemView
+from sync_core.rules.vocabulary import (
+    BOARD_COLUMN_FIELD,
+    BOARD_LANE_FIELD,
+    PRIORITY_FIELD,
+    StateCategory,
+)
+
+from .models import Board, WorkItem, WorkItemStateInfo
+
+__all__ = ["board_layout_from", "work_item_view"]
+
+_COLUMN_TYPES = {"incoming", "inProgress", "outgoing"}
+
+
+def board_layout_from(board: Board, states: Iterable[WorkItemStateInfo]) -> BoardLayout:
+    """The layout of one board for one work item type, its states in process order."""
+    columns = tuple(
+        BoardColumn(
+            name=column.name,
+            column_type=column.column_type if column.column_type in _COLUMN_TYPES else "inProgress",
+            state_mappings=dict(column.state_mappings),
+            is_split=bool(column.is_split),
+        )
+        for column in board.columns
+    )
+    lanes = tuple(row.name or None for row in board.rows) or (None,)
+    fields = board.fields
+    return BoardLayout(
+        column_field=fields.column_field.reference_name,
+        lane_field=fields.row_field.reference_name if fields.row_field else None,
+        done_field=fields.done_field.reference_name if fields.done_field else None,
+        columns=columns,
+        lanes=lanes,
+        states={state.name: StateCategory(state.category) for state in states},
+    )
+
+
+def work_item_view(item: WorkItem, layout: BoardLayout) -> WorkItemView:
+    """The card as the rules compare it: this board's column and lane, not another team's."""
+    fields = item.fields
+    column = fields.get(layout.column_field) or fields.get(BOARD_COLUMN_FIELD)
+    lane = fields.get(layout.lane_field) if layout.lane_field else fields.get(BOARD_LANE_FIELD)
+    return WorkItemView(
+        id=item.id,
+        rev=item.rev,
+        state=item.state or "",
+        column=column if isinstance(column, str) and column else None,
+        lane=lane if isinstance(lane, str) and lane else None,
+        priority=_as_int(fields.get(PRIORITY_FIELD)),
+        tags=item.tags,
+    )
+
+
+def _as_int(value: object) -> int | None:
+    """Priority is an integer field; tolerate its string form (older payloads)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None

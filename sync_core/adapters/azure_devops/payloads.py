@@ -1,0 +1,140 @@
+"""The service-hook ``workitem.updated`` payload, and what the inbound rule needs of it.
+
+The official sample has quirks that live payloads do not (specs/README.md): its
+``resource.workItemId`` is 0 and its ``revision`` still shows the old State. So the
+work item id falls back to ``revision.id``, and a changed field's ``newValue`` wins over
+the snapshot. ``resource.id`` is the update number, never the work item id.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from sync_core.rules.models import BoardChange
+from sync_core.rules.vocabulary import BOARD_COLUMN_FIELD, STATE_FIELD
+
+__all__ = [
+    "FieldChange",
+    "HookIdentity",
+    "ResourceContainer",
+    "WorkItemRevision",
+    "WorkItemUpdate",
+    "WorkItemUpdatedEvent",
+]
+
+_CHANGED_BY = "System.ChangedBy"
+_NAME_WITH_EMAIL = re.compile(r"^(?P<name>.*?)\s*<[^<>]*>$")
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", alias_generator=to_camel, populate_by_name=True
+    )
+
+
+class HookIdentity(_Payload):
+    id: str | None = None
+    display_name: str | None = None
+    unique_name: str | None = None
+
+
+class FieldChange(_Payload):
+    """``oldValue`` is absent when the field was empty before."""
+
+    old_value: Any = None
+    new_value: Any = None
+
+
+class WorkItemRevision(_Payload):
+    """The work item after the change."""
+
+    id: int
+    rev: int
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class WorkItemUpdate(_Payload):
+    id: int  # the update number
+    work_item_id: int = 0
+    rev: int
+    revised_by: HookIdentity | None = None
+    revised_date: str | None = None
+    fields: dict[str, FieldChange] = Field(default_factory=dict)
+    revision: WorkItemRevision | None = None
+
+
+class ResourceContainer(_Payload):
+    id: str
+    base_url: str | None = None
+
+
+class WorkItemUpdatedEvent(_Payload):
+    """One Azure DevOps ``workitem.updated`` delivery (resourceVersion 1.0)."""
+
+    subscription_id: str | None = None
+    notification_id: int | None = None
+    id: str  # the event id: the de-duplication key (R9)
+    event_type: Literal["workitem.updated"]
+    publisher_id: str
+    resource: WorkItemUpdate
+    resource_version: str | None = None
+    resource_containers: dict[str, ResourceContainer] = Field(default_factory=dict)
+    created_date: str | None = None
+
+    @property
+    def work_item_id(self) -> int:
+        resource = self.resource
+        if resource.work_item_id:
+            return resource.work_item_id
+        return resource.revision.id if resource.revision else 0
+
+    def board_change(self, *, column_field: str | None = None) -> BoardChange:
+        """The event as the rules read it (R7, R8).
+
+        ``column_field`` is the route's board ``WEF_…_Kanban.Column``: a card sits in one
+        column per team board, and only that board's column is the route's column.
+        A change of it counts as a change of ``System.BoardColumn``.
+        """
+        changes = self.resource.fields
+        changed = set(changes)
+        if column_field and column_field in changes:
+            changed.add(BOARD_COLUMN_FIELD)
+        column_sources = (
+            [column_field, BOARD_COLUMN_FIELD] if column_field else [BOARD_COLUMN_FIELD]
+        )
+        return BoardChange(
+            event_id=self.id,
+            work_item_id=self.work_item_id,
+            rev=self.resource.rev,
+            changed_fields=frozenset(changed),
+            state=self._current(STATE_FIELD),
+            column=next((c for f in column_sources if (c := self._current(f))), None),
+            revised_by_id=self._revised_by().id,
+            revised_by_name=self._revised_by().display_name,
+        )
+
+    def _current(self, field: str | None) -> str | None:
+        """The field after the change: the change's newValue first, then the snapshot."""
+        if field is None:
+            return None
+        change = self.resource.fields.get(field)
+        value = change.new_value if change is not None else None
+        if value is None and self.resource.revision is not None:
+            value = self.resource.revision.fields.get(field)
+        return value if isinstance(value, str) and value else None
+
+    def _revised_by(self) -> HookIdentity:
+        if self.resource.revised_by is not None:
+            return self.resource.revised_by
+        revision = self.resource.revision
+        changed_by = revision.fields.get(_CHANGED_BY) if revision else None
+        if isinstance(changed_by, dict):
+            return HookIdentity.model_validate(changed_by)
+        if isinstance(changed_by, str) and changed_by:
+            match = _NAME_WITH_EMAIL.match(changed_by)
+            return HookIdentity(display_name=match["name"] if match else changed_by)
+        return HookIdentity()
