@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .adapters.azure_devops.payloads import WorkItemUpdatedEvent
 from .rules import BoardChange, Vulnerability, WebhookConfig
 
 __all__ = [
@@ -242,75 +243,35 @@ def verify_boards_caller(
     raise Unauthorized("the webhook needs ?token= or Basic credentials")
 
 
-class _Revision(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: int | None = None
-    rev: int | None = None
-    fields: dict[str, Any] = {}
-
-
-class _Resource(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    workItemId: int = 0  # noqa: N815 - Azure DevOps' spelling
-    rev: int | None = None
-    revisedBy: dict[str, Any] | None = None  # noqa: N815
-    fields: dict[str, Any] = {}
-    revision: _Revision | None = None
-
-
-class _ServiceHook(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: str = Field(min_length=1, max_length=MAX_EVENT_ID)
-    eventType: str  # noqa: N815
-    resource: _Resource
-
-
-def _column_of(fields: Mapping[str, Any]) -> str | None:
-    value = fields.get("System.BoardColumn")
-    if value is None:
-        value = next((v for k, v in fields.items() if k.endswith("_Kanban.Column")), None)
-    return str(value) if value is not None else None
+def _wef_column_field(document: dict[str, Any]) -> str | None:
+    """The board's own column field when the payload names one (``WEF_…_Kanban.Column``)."""
+    resource = document.get("resource")
+    changed = resource.get("fields") if isinstance(resource, dict) else None
+    if not isinstance(changed, dict):
+        return None
+    return next((k for k in changed if isinstance(k, str) and k.endswith("_Kanban.Column")), None)
 
 
 def board_change_from_hook(document: Any) -> BoardChange | None:
     """A ``workitem.updated`` service-hook payload as the rules see it.
 
-    ``None`` for other event types (acknowledged, nothing to do). ``resource.id`` is the
-    update number, not the work item: the item is ``resource.workItemId`` (or the
-    revision's ``id`` where a sample leaves ``workItemId`` at 0).
+    ``None`` for other event types (acknowledged, nothing to do). The payload model and
+    its quirks (``resource.id`` is the update number; the sample's ``workItemId`` is 0)
+    live with the Azure DevOps adapter: :class:`WorkItemUpdatedEvent`.
     """
     if not isinstance(document, dict):
         raise BadRequest("body must be a JSON object (an Azure DevOps service-hook event)")
+    if document.get("eventType") != "workitem.updated":
+        if not isinstance(document.get("id"), str) or not document.get("eventType"):
+            raise BadRequest("body must carry the service-hook event's id and eventType")
+        return None
     try:
-        hook = _ServiceHook.model_validate(document)
+        event = WorkItemUpdatedEvent.model_validate(document)
     except ValidationError as exc:
         raise BadRequest(_first_error(exc)) from None
-    if hook.eventType != "workitem.updated":
-        return None
-    resource = hook.resource
-    revision = resource.revision or _Revision()
-    work_item_id = resource.workItemId or revision.id or 0
-    rev = resource.rev or revision.rev or 0
-    if work_item_id <= 0 or rev <= 0:
+    if not event.id or len(event.id) > MAX_EVENT_ID:
+        raise BadRequest(f"id must be 1 to {MAX_EVENT_ID} characters")
+    change = event.board_change(column_field=_wef_column_field(document))
+    if change.work_item_id <= 0 or change.rev <= 0:
         raise BadRequest("resource.workItemId and resource.rev must be positive")
-    after = revision.fields
-    state = after.get("System.State")
-    changed = resource.fields
-    if "System.State" in changed and isinstance(changed["System.State"], dict):
-        state = changed["System.State"].get("newValue", state)
-    column = _column_of(after)
-    column_change = _column_of(
-        {k: v.get("newValue") for k, v in changed.items() if isinstance(v, dict)}
-    )
-    revised_by = resource.revisedBy or {}
-    return BoardChange(
-        event_id=hook.id,
-        work_item_id=work_item_id,
-        rev=rev,
-        changed_fields=frozenset(changed),
-        state=str(state) if state is not None else None,
-        column=column_change or column,
-        revised_by_id=str(revised_by["id"]) if revised_by.get("id") else None,
-        revised_by_name=str(revised_by.get("displayName") or revised_by.get("name") or "")
-        or None,
-    )
+    return change

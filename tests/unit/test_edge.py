@@ -213,7 +213,7 @@ def hook(**resource: Any) -> dict[str, Any]:
         },
     }
     base.update(resource)
-    return {"id": "e-1", "eventType": "workitem.updated", "resource": base}
+    return {"id": "e-1", "eventType": "workitem.updated", "publisherId": "tfs", "resource": base}
 
 
 def test_a_live_hook_becomes_a_board_change() -> None:
