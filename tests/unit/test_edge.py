@@ -199,6 +199,7 @@ def test_no_webhook_secret_configured_fails_closed() -> None:
 
 def hook(**resource: Any) -> dict[str, Any]:
     base = {
+        "id": 3,
         "workItemId": 501,
         "rev": 7,
         "revisedBy": {"id": "u-1", "displayName": "Jamal Hartnett"},
