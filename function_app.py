@@ -1,23 +1,138 @@
 """Azure Functions entry point: triggers only. Each parses, calls the service, answers.
 
-Nothing here does work at import time (a cold start must stay cheap) and nothing here
-imports ``localdev``: ``func start`` and Azure load this module as it is.
+Nothing here does work at import time (a cold start must stay cheap): the service and its
+SDKs are imported and built on the first invocation, through ``bootstrap.context()``.
+Nothing here imports ``localdev``: ``func start`` and Azure load this module as it is.
 """
 
 from __future__ import annotations
 
-import json
-
 import azure.functions as func
+
+from sync_core.answers import error, guarded, ok
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
+ANONYMOUS = func.AuthLevel.ANONYMOUS
+STORAGE = "SYNC_STORAGE"  # a connection string locally, SYNC_STORAGE__queueServiceUri in Azure
 
-def _json(body: object, status: int) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(body), status_code=status, mimetype="application/json")
+
+def _ctx():
+    from sync_core.bootstrap import context
+
+    return context()
 
 
-@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def _integration_id(req: func.HttpRequest) -> str:
+    from sync_core.adapters.state.limits import check_integration_id
+
+    return check_integration_id(req.route_params.get("id", ""))
+
+
+def _body(req: func.HttpRequest) -> bytes:
+    return req.get_body() or b""
+
+
+# ------------------------------------------------------------------- webhooks (R12)
+
+
+@app.route(route="integrations/{id}/conviso-events", methods=["POST"], auth_level=ANONYMOUS)
+@guarded
+def conviso_events(req: func.HttpRequest) -> func.HttpResponse:
+    """Conviso → us: HMAC-signed CloudEvents; authenticated by signature, not by key."""
+    from sync_core.service import accept_conviso_event
+
+    accepted = accept_conviso_event(_ctx(), _integration_id(req), dict(req.headers), _body(req))
+    return ok(accepted.body(), accepted.status)
+
+
+@app.route(route="integrations/{id}/boards-webhook", methods=["POST"], auth_level=ANONYMOUS)
+@guarded
+def boards_webhook(req: func.HttpRequest) -> func.HttpResponse:
+    """Azure DevOps service hooks → us: ``?token=`` or Basic auth."""
+    from sync_core.service import accept_boards_event
+
+    accepted = accept_boards_event(
+        _ctx(), _integration_id(req), dict(req.headers), dict(req.params), _body(req)
+    )
+    return ok(accepted.body(), accepted.status)
+
+
+# ------------------------------------------------------------------------- admin
+
+
+@app.route(route="integrations/{id}", methods=["PUT", "GET", "DELETE"])
+@guarded
+def integration(req: func.HttpRequest) -> func.HttpResponse:
+    """Configuration of one integration; secrets are write-only."""
+    from sync_core.service import delete_integration, get_integration, put_integration
+
+    ctx, iid = _ctx(), _integration_id(req)
+    if req.method == "GET":
+        return ok(get_integration(ctx, iid))
+    if req.method == "DELETE":
+        delete_integration(ctx, iid)
+        return ok({"deleted": iid})
+    view, warnings, created = put_integration(ctx, iid, dict(req.headers), _body(req))
+    return ok({**view, "warnings": warnings}, 201 if created else 200)
+
+
+@app.route(route="integrations/{id}/deliveries", methods=["GET"])
+@guarded
+def deliveries(req: func.HttpRequest) -> func.HttpResponse:
+    """Recent deliveries (R11): ``level``, ``text``, ``since``, ``until``, ``limit``, ``cursor``."""
+    from sync_core.service import list_deliveries
+
+    return ok(list_deliveries(_ctx(), _integration_id(req), dict(req.params)))
+
+
+@app.route(route="integrations/{id}/replay", methods=["POST"])
+@guarded
+def replay(req: func.HttpRequest) -> func.HttpResponse:
+    """Move this integration's poison messages back to their queues (R12)."""
+    from sync_core.service import replay_poison
+
+    return ok(replay_poison(_ctx(), _integration_id(req)))
+
+
+@app.route(route="health", methods=["GET"], auth_level=ANONYMOUS)
 def health(req: func.HttpRequest) -> func.HttpResponse:
-    """Liveness: answers without touching storage or any remote service."""
-    return _json({"status": "ok"}, 200)
+    """Liveness, and whether storage answers; never calls Azure DevOps or Conviso."""
+    try:
+        from sync_core.service import storage_health
+
+        healthy, detail = storage_health(_ctx())
+    except Exception:  # a health probe reports, it does not fail
+        healthy, detail = False, "storage is not configured or not reachable"
+    if not healthy:
+        return error(503, "unavailable", detail)
+    return ok({"status": "ok", "storage": detail})
+
+
+# ------------------------------------------------------------------ queue workers
+
+
+@app.queue_trigger(arg_name="msg", queue_name="conviso-to-boards", connection=STORAGE)
+def conviso_to_boards(msg: func.QueueMessage) -> None:
+    """Apply a Conviso vulnerability to its card; raising lets the host retry, then poison."""
+    from sync_core.service import run_outbound
+
+    run_outbound(
+        _ctx(),
+        msg.get_body().decode("utf-8"),
+        message_id=msg.id,
+        dequeue_count=msg.dequeue_count or 1,
+    )
+
+
+@app.queue_trigger(arg_name="msg", queue_name="boards-to-conviso", connection=STORAGE)
+def boards_to_conviso(msg: func.QueueMessage) -> None:
+    """Apply a card move to its vulnerability; raising lets the host retry, then poison."""
+    from sync_core.service import run_inbound
+
+    run_inbound(
+        _ctx(),
+        msg.get_body().decode("utf-8"),
+        message_id=msg.id,
+        dequeue_count=msg.dequeue_count or 1,
+    )

@@ -318,6 +318,9 @@ class Link(_Frozen):
     applied_status: ConvisoStatus | None = None
     applied_severity: Severity | None = None
     applied_updated_at: datetime | None = None
+    #: the card as the integration last saw it (its own write, or an inbound event), so a
+    #: steady-state update needs no read before its write; ``test /rev`` catches staleness
+    card: WorkItemView | None = None
 
 
 class BoardChange(_Frozen):

@@ -1,0 +1,77 @@
+"""Storage clients from settings, in the Functions identity-connection convention.
+
+One setting prefix (``SYNC_STORAGE``) serves both worlds, exactly as a queue trigger's
+``connection="SYNC_STORAGE"`` reads it:
+
+- ``SYNC_STORAGE`` = a connection string (local development, tests against Azurite);
+- in Azure, ``SYNC_STORAGE__tableServiceUri`` and ``SYNC_STORAGE__queueServiceUri`` (or
+  just ``SYNC_STORAGE__accountName``), plus ``SYNC_STORAGE__clientId`` for a
+  user-assigned identity, authenticated by ``DefaultAzureCredential`` (managed identity).
+
+Building clients makes no network call; azure-identity is imported only on the identity
+path, so local runs and cold starts do not pay for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from azure.data.tables import TableServiceClient
+from azure.storage.queue import QueueServiceClient
+
+from .errors import StateConfigurationError
+
+__all__ = ["DEFAULT_PREFIX", "StorageClients", "storage_clients"]
+
+DEFAULT_PREFIX = "SYNC_STORAGE"
+
+
+class StorageClients(NamedTuple):
+    tables: TableServiceClient
+    queues: QueueServiceClient
+
+
+def storage_clients(
+    settings: Mapping[str, str], prefix: str = DEFAULT_PREFIX
+) -> StorageClients:
+    """Table and Queue service clients for the settings under ``prefix``."""
+    connection = (settings.get(prefix) or "").strip()
+    if connection:
+        try:
+            return StorageClients(
+                TableServiceClient.from_connection_string(connection),
+                QueueServiceClient.from_connection_string(connection),
+            )
+        except ValueError:
+            # The SDK's message could echo the string, account key included.
+            raise StateConfigurationError(f"{prefix} is not a valid connection string") from None
+    table_uri, queue_uri = _service_uris(settings, prefix)
+    from azure.identity import DefaultAzureCredential  # only the Azure path needs it
+
+    client_id = (settings.get(f"{prefix}__clientId") or "").strip() or None
+    credential = DefaultAzureCredential(managed_identity_client_id=client_id)
+    return StorageClients(
+        TableServiceClient(endpoint=table_uri, credential=credential),
+        QueueServiceClient(account_url=queue_uri, credential=credential),
+    )
+
+
+def _service_uris(settings: Mapping[str, str], prefix: str) -> tuple[str, str]:
+    table_uri = (settings.get(f"{prefix}__tableServiceUri") or "").strip()
+    queue_uri = (settings.get(f"{prefix}__queueServiceUri") or "").strip()
+    account = (settings.get(f"{prefix}__accountName") or "").strip()
+    if account and not (table_uri or queue_uri):
+        table_uri = f"https://{account}.table.core.windows.net"
+        queue_uri = f"https://{account}.queue.core.windows.net"
+    if not (table_uri and queue_uri):
+        raise StateConfigurationError(
+            f"storage is not configured: set {prefix} (a connection string) or "
+            f"{prefix}__tableServiceUri and {prefix}__queueServiceUri (managed identity)"
+        )
+    for name, uri in (("tableServiceUri", table_uri), ("queueServiceUri", queue_uri)):
+        if not uri.startswith("https://"):
+            raise StateConfigurationError(
+                f"{prefix}__{name} must be an https:// URL (identity credentials need HTTPS)"
+            )
+    return table_uri, queue_uri

@@ -1,0 +1,64 @@
+"""Watermarks for reconcile (R13): "Conviso changes up to here are applied".
+
+A watermark only moves forward, under an ETag, so two reconcile runs overlapping cannot
+move it back and skip the changes in between.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from .errors import StaleEntity
+from .keys import encode_part, join_key
+from .limits import check_integration_id
+from .properties import now, read_datetime, to_utc
+from .table import Table
+
+__all__ = ["Watermark", "WatermarkStore"]
+
+
+class Watermark(NamedTuple):
+    """A watermark's value (None before the first run) and the ETag to advance it with."""
+
+    value: datetime | None
+    etag: str | None
+
+
+class WatermarkStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def get(self, integration_id: str, name: str) -> Watermark:
+        row = self._table.get(check_integration_id(integration_id), self._key(name))
+        if row is None:
+            return Watermark(None, None)
+        return Watermark(read_datetime(row.get("value")), row.metadata["etag"])
+
+    def advance(
+        self, integration_id: str, name: str, value: datetime, etag: str | None
+    ) -> str:
+        """Move the watermark to ``value`` if that is later; the new (or unchanged) ETag.
+
+        ``etag`` is the one :meth:`get` returned (None if there was no watermark). If the
+        watermark changed since, StaleEntity: re-read and decide again.
+        """
+        pk = check_integration_id(integration_id)
+        rk = self._key(name)
+        entity = {"PartitionKey": pk, "RowKey": rk, "value": to_utc(value), "updated_at": now()}
+        if etag is None:
+            created = self._table.insert(entity)
+            if created is None:
+                raise StaleEntity(f"watermark {name!r} was created meanwhile")
+            return created
+        current = self._table.get(pk, rk)
+        if current is None or current.metadata["etag"] != etag:
+            raise StaleEntity(f"watermark {name!r} changed since it was read")
+        stored = read_datetime(current.get("value"))
+        if stored is not None and to_utc(value) <= stored:
+            return etag  # never backwards; equal is a no-op
+        return self._table.replace(entity, etag)
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return join_key(encode_part(name))

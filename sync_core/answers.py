@@ -1,0 +1,62 @@
+"""HTTP answers for the triggers: JSON bodies, and every known error as a JSON 4xx.
+
+A bad request is never a 500 (PRODUCT.md §4); anything unexpected is logged with its
+traceback and answered as a 500 that says nothing about the inside.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import azure.functions as func
+
+__all__ = ["error", "guarded", "ok"]
+
+log = logging.getLogger("sync_core.http")
+
+
+def ok(body: Any, status: int = 200) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body, separators=(",", ":")), status_code=status, mimetype="application/json"
+    )
+
+
+def error(status: int, code: str, message: str) -> func.HttpResponse:
+    return ok({"error": {"code": code, "message": message}}, status)
+
+
+def _known(exc: Exception) -> func.HttpResponse | None:
+    """Errors with a meaning for the caller; imported late to keep cold starts cheap."""
+    from .adapters.state.errors import InvalidCursor, InvalidKey, StateError
+    from .edge import EdgeError
+    from .service import ServiceError
+
+    if isinstance(exc, EdgeError | ServiceError):
+        return error(exc.status, exc.code, exc.message)
+    if isinstance(exc, InvalidKey | InvalidCursor):
+        return error(400, "bad_request", str(exc))
+    if isinstance(exc, StateError):
+        log.warning("storage is not ready: %s", exc.__class__.__name__)
+        return error(503, "unavailable", "storage is not available; try again")
+    return None
+
+
+def guarded(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.HttpResponse]:
+    """Map the service's errors to JSON answers; never leak an unexpected one."""
+
+    @wraps(handler)
+    def run(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            return handler(req)
+        except Exception as exc:  # the one place that turns failures into answers
+            known = _known(exc)
+            if known is not None:
+                return known
+            log.exception("unexpected failure in %s", handler.__name__)
+            return error(500, "internal", "the request could not be processed")
+
+    return run

@@ -1,0 +1,75 @@
+"""Everything a use case needs, built once per process by ``bootstrap``.
+
+Clients are made per integration on first use and kept (one connection pool each), so a
+steady-state event opens no connection and reads no board metadata.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..adapters.state import StateStore
+from ..adapters.state.deliveries import Delivery
+from ..ports import Boards, Conviso
+from ..rules import BoardLayout, IntegrationConfig, Level, Route
+
+__all__ = ["LayoutCache", "SyncContext"]
+
+#: Board metadata changes rarely; five minutes bounds how long a renamed column confuses us.
+LAYOUT_TTL_S = 300.0
+
+
+class LayoutCache:
+    """Board layouts per (integration, route), kept for a short while (thread-safe)."""
+
+    def __init__(self, ttl: float = LAYOUT_TTL_S, clock: Callable[[], float] = time.monotonic):
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, ...], tuple[float, BoardLayout]] = {}
+
+    @staticmethod
+    def _key(integration_id: str, route: Route) -> tuple[str, ...]:
+        return (integration_id, route.project, route.team, route.board, route.work_item_type)
+
+    def get(self, integration_id: str, route: Route, boards: Boards) -> BoardLayout:
+        key = self._key(integration_id, route)
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and self._clock() - entry[0] < self._ttl:
+            return entry[1]
+        layout = boards.board_layout(route.project, route.team, route.board, route.work_item_type)
+        with self._lock:
+            self._entries[key] = (self._clock(), layout)
+        return layout
+
+    def forget(self, integration_id: str, route: Route | None = None) -> None:
+        with self._lock:
+            for key in list(self._entries):
+                if key[0] == integration_id and (
+                    route is None or key == self._key(integration_id, route)
+                ):
+                    del self._entries[key]
+
+
+@dataclass
+class SyncContext:
+    """The service's dependencies: state, client factories, caches, the clock."""
+
+    state: StateStore
+    boards_for: Callable[[str, IntegrationConfig], Boards]
+    conviso_for: Callable[[str, IntegrationConfig], Conviso]
+    layouts: LayoutCache = field(default_factory=LayoutCache)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: routes this process paused after a configuration error (R14), to resume on success
+    paused: set[tuple[str, str]] = field(default_factory=set)
+
+    def record(self, integration_id: str, level: Level, message: str, **details: object) -> None:
+        """One line of the integration's recent deliveries (R11)."""
+        self.state.deliveries.record(
+            integration_id, Delivery(time=self.clock(), level=level, message=message, **details)
+        )

@@ -1,0 +1,377 @@
+"""Conviso → Boards: apply one vulnerability snapshot to its one card (R1–R6, R9, R10).
+
+Load what the rules need, ask them for one decision, execute it, remember the outcome.
+A steady-state status change costs one Azure DevOps request: the card last seen is kept
+in the link, the board layout is cached, and a stale card is caught by ``test /rev``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..adapters.azure_devops import RevisionConflict, WorkItemNotFound
+from ..adapters.azure_devops.layout import work_item_view
+from ..adapters.state.links import ClaimResult
+from ..ports import Boards
+from ..rules import (
+    BoardLayout,
+    CreateWorkItem,
+    Decision,
+    IntegrationConfig,
+    Level,
+    Link,
+    Route,
+    Skip,
+    SkipReason,
+    UpdateWorkItem,
+    Vulnerability,
+    history_note,
+    plan_outbound,
+    record_applied,
+    route_for,
+    vulnerability_tag,
+)
+from ..rules.vocabulary import HISTORY_FIELD
+from .context import SyncContext
+from .errors import Retry
+from .messages import OutboundMessage
+
+__all__ = ["apply_vulnerability"]
+
+log = logging.getLogger(__name__)
+_CONFLICT_ATTEMPTS = 3
+
+
+class _Job:
+    """One snapshot being applied: the loaded pieces the steps share."""
+
+    def __init__(
+        self,
+        ctx: SyncContext,
+        integration_id: str,
+        config: IntegrationConfig,
+        message: OutboundMessage,
+        claimant: str,
+    ) -> None:
+        self.ctx, self.integration_id, self.config = ctx, integration_id, config
+        self.message, self.claimant = message, claimant
+        self.boards: Boards = ctx.boards_for(integration_id, config)
+
+    def record(self, level: Level, message: str, **details: object) -> None:
+        self.ctx.record(
+            self.integration_id, level, message, event_id=self.message.event_id, **details
+        )
+
+
+def _note_for_assessment(job: _Job, vulnerability: Vulnerability) -> str | None:
+    assessment = job.message.assessment
+    if assessment is None:
+        return None
+    result = f": {assessment.result}" if assessment.result else ""
+    name = assessment.name or f"#{assessment.id}"
+    return history_note(
+        f"Conviso assessment {name} completed{result}. "
+        f"Vulnerability #{vulnerability.id} is {vulnerability.status.value}."
+    )
+
+
+def apply_vulnerability(
+    ctx: SyncContext, config: IntegrationConfig, message: OutboundMessage, *, claimant: str
+) -> None:
+    """The outbound use case; raises ``Retry`` or an adapter's transient error to retry."""
+    job = _Job(ctx, message.integration_id, config, message, claimant)
+    vulnerability = message.snapshot
+    if vulnerability is None:
+        conviso = ctx.conviso_for(job.integration_id, config)
+        vulnerability = conviso.get_issue(message.issue_id)
+    route = route_for(config, vulnerability.asset.id)
+    if route is None:
+        _finish(
+            job,
+            vulnerability,
+            None,
+            plan_outbound(
+                vulnerability, config=config, route=None, layout=None, link=None, card=None
+            ),
+        )
+        return
+    layout = ctx.layouts.get(job.integration_id, route, job.boards)
+    stored = ctx.state.links.get(job.integration_id, vulnerability.id)
+    if stored is None:
+        _first_card(job, vulnerability, route, layout)
+    else:
+        _existing_card(job, vulnerability, route, layout, stored.link, stored.etag)
+
+
+# ------------------------------------------------------------------ first card (R1)
+
+
+def _first_card(job: _Job, vulnerability: Vulnerability, route: Route, layout: BoardLayout) -> None:
+    decision = plan_outbound(
+        vulnerability,
+        config=job.config,
+        route=route,
+        layout=layout,
+        link=None,
+        card=None,
+        backfill=job.message.backfill,
+    )
+    if not isinstance(decision, CreateWorkItem):
+        _finish(job, vulnerability, route, decision)
+        return
+    links = job.ctx.state.links
+    outcome = links.claim(job.integration_id, vulnerability.id, job.claimant)
+    if outcome.result == ClaimResult.LINKED and outcome.link is not None:
+        _existing_card(job, vulnerability, route, layout, outcome.link, outcome.etag)
+        return
+    etag = outcome.etag
+    if outcome.result == ClaimResult.HELD and outcome.claimant != job.claimant:
+        raise Retry(f"vulnerability {vulnerability.id} is being created by another worker")
+    if outcome.result != ClaimResult.WON:
+        # Our own earlier attempt, or a claimant that died: the create may have happened.
+        found = job.boards.find_work_items_by_tag(
+            route.project, vulnerability_tag(vulnerability.id)
+        )
+        if outcome.claimant != job.claimant:
+            etag = links.take_over(job.integration_id, vulnerability.id, job.claimant, etag)
+        if found:
+            item = job.boards.get_work_item(found[0], project=route.project)
+            link = Link(
+                vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key
+            )
+            link = link.model_copy(update={"card": work_item_view(item, layout)})
+            etag = links.complete(job.integration_id, link, etag)
+            job.record(
+                Level.WARN,
+                f"work item #{item.id} was found by its tag after an "
+                "interrupted create; linked it instead of creating another",
+                vulnerability_id=vulnerability.id,
+                work_item_id=item.id,
+                reason="healed",
+            )
+            _existing_card(job, vulnerability, route, layout, link, etag)
+            return
+    _create(job, vulnerability, route, layout, decision, etag)
+
+
+def _create(
+    job: _Job,
+    vulnerability: Vulnerability,
+    route: Route,
+    layout: BoardLayout,
+    decision: CreateWorkItem,
+    claim_etag: str,
+    *,
+    replacing: tuple[Link, str] | None = None,
+) -> None:
+    fields = dict(decision.fields)
+    note = _note_for_assessment(job, vulnerability)
+    if note:
+        fields[HISTORY_FIELD] = note
+    item = job.boards.create_work_item(
+        decision.project,
+        decision.work_item_type,
+        fields,
+        tags=decision.tags,
+        hyperlink=decision.hyperlink,
+    )
+    card = work_item_view(item, layout)
+    links = job.ctx.state.links
+    if replacing is not None:
+        old, old_etag = replacing
+        link = record_applied(
+            old.model_copy(update={"work_item_id": item.id, "card": card, "route_key": route.key}),
+            vulnerability,
+            rev_written=item.rev,
+        )
+        links.replace_work_item(
+            job.integration_id, link, old_etag, previous_work_item_id=old.work_item_id
+        )
+        job.record(
+            Level.WARN,
+            f"work item #{old.work_item_id} was deleted in Azure Boards; "
+            f"created #{item.id} in its place",
+            vulnerability_id=vulnerability.id,
+            work_item_id=item.id,
+            reason="replaced",
+            route_key=route.key,
+        )
+        return
+    link = record_applied(
+        Link(
+            vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key, card=card
+        ),
+        vulnerability,
+        rev_written=item.rev,
+    )
+    links.complete(job.integration_id, link, claim_etag)
+    _resumed(job, route)
+    job.record(
+        Level.INFO,
+        f"created work item #{item.id} for vulnerability {vulnerability.id} "
+        f"({vulnerability.status.value})",
+        vulnerability_id=vulnerability.id,
+        work_item_id=item.id,
+        reason="created",
+        route_key=route.key,
+    )
+
+
+# ---------------------------------------------------------------- existing card
+
+
+def _existing_card(
+    job: _Job,
+    vulnerability: Vulnerability,
+    route: Route,
+    layout: BoardLayout,
+    link: Link,
+    etag: str,
+) -> None:
+    card = link.card
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        if card is None:
+            card = _read_card(job, link, route, layout)
+        decision = plan_outbound(
+            vulnerability,
+            config=job.config,
+            route=route,
+            layout=layout,
+            link=link,
+            card=card,
+            backfill=job.message.backfill,
+        )
+        if isinstance(decision, CreateWorkItem):  # the card was deleted (R6)
+            _create(job, vulnerability, route, layout, decision, etag, replacing=(link, etag))
+            return
+        if isinstance(decision, UpdateWorkItem):
+            try:
+                _update(job, vulnerability, route, layout, link, etag, decision)
+                return
+            except RevisionConflict:
+                log.info("work item %s changed since last seen (attempt %s)", card.id, attempt + 1)
+                card = None  # someone moved it: read it and decide again
+                continue
+            except WorkItemNotFound:
+                card = None
+                link = link.model_copy(update={"card": None})
+                continue
+        note = _note_for_assessment(job, vulnerability)
+        if note and card is not None and decision.reason != SkipReason.STALE_SNAPSHOT:
+            # R10: an assessment's result reaches the card even when its status is in sync.
+            _write(
+                job,
+                route,
+                layout,
+                link,
+                etag,
+                vulnerability,
+                card.id,
+                card.rev,
+                {HISTORY_FIELD: note},
+            )
+            return
+        _finish(job, vulnerability, route, decision, link=link, etag=etag, card=card)
+        return
+    raise Retry(f"work item #{link.work_item_id} kept changing during the update")
+
+
+def _read_card(job: _Job, link: Link, route: Route, layout: BoardLayout):
+    try:
+        return work_item_view(
+            job.boards.get_work_item(link.work_item_id, project=route.project), layout
+        )
+    except WorkItemNotFound:
+        return None
+
+
+def _update(
+    job: _Job,
+    vulnerability: Vulnerability,
+    route: Route,
+    layout: BoardLayout,
+    link: Link,
+    etag: str,
+    decision: UpdateWorkItem,
+) -> None:
+    fields = dict(decision.fields)
+    note = _note_for_assessment(job, vulnerability)
+    if note:
+        fields[HISTORY_FIELD] = (
+            (str(fields[HISTORY_FIELD]) + note) if HISTORY_FIELD in fields else note
+        )
+    _write(
+        job,
+        route,
+        layout,
+        link,
+        etag,
+        vulnerability,
+        decision.work_item_id,
+        decision.expected_rev,
+        fields,
+    )
+    what = "reopened" if decision.reopen else "updated"
+    job.record(
+        Level.INFO,
+        f"{what} work item #{decision.work_item_id}: {vulnerability.status.value}",
+        vulnerability_id=vulnerability.id,
+        work_item_id=decision.work_item_id,
+        reason=what,
+        route_key=route.key,
+    )
+
+
+def _write(
+    job: _Job,
+    route: Route,
+    layout: BoardLayout,
+    link: Link,
+    etag: str,
+    vulnerability: Vulnerability,
+    work_item_id: int,
+    expected_rev: int,
+    fields: dict[str, str | int],
+) -> None:
+    item = job.boards.update_work_item(
+        work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
+    )
+    updated = record_applied(link, vulnerability, rev_written=item.rev)
+    updated = updated.model_copy(update={"card": work_item_view(item, layout)})
+    job.ctx.state.links.save(job.integration_id, updated, etag)
+    _resumed(job, route)
+
+
+def _finish(
+    job: _Job,
+    vulnerability: Vulnerability,
+    route: Route | None,
+    decision: Decision,
+    *,
+    link: Link | None = None,
+    etag: str | None = None,
+    card=None,
+) -> None:
+    """A skip: remember the snapshot was applied (R9) and say why nothing was written."""
+    assert isinstance(decision, Skip)
+    if link is not None and etag is not None and decision.reason != SkipReason.STALE_SNAPSHOT:
+        updated = record_applied(link, vulnerability, rev_written=None)
+        if card is not None:
+            updated = updated.model_copy(update={"card": card})
+        if updated != link:
+            job.ctx.state.links.save(job.integration_id, updated, etag)
+    job.record(
+        decision.level,
+        decision.message,
+        vulnerability_id=vulnerability.id,
+        work_item_id=link.work_item_id if link else None,
+        reason=decision.reason.value,
+        route_key=route.key if route else None,
+    )
+
+
+def _resumed(job: _Job, route: Route) -> None:
+    key = (job.integration_id, route.key)
+    if key in job.ctx.paused:
+        job.ctx.paused.discard(key)
+        job.ctx.state.integrations.update_status(job.integration_id, lambda s: s.resume(route.key))

@@ -1,0 +1,124 @@
+"""The queue side (R12): run a use case, sort its failure into "record and move on" or
+"let the queue retry", and say so in the deliveries before a message goes to poison.
+
+Configuration errors (Azure DevOps 400/401/403/404, a refused Conviso key) are not
+retried blindly (R14): they are recorded with the service's own message and the route
+is marked paused. Transient ones are raised, so the host redelivers the message; the
+fifth failure is recorded as an error that names the poison queue and ``replay``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+from ..adapters.azure_devops import ConfigurationError
+from ..adapters.conviso import ConvisoAuthError, ConvisoQueryError, ConvisoRequestError
+from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
+from ..rules import IntegrationConfig, Level, route_for
+from .context import SyncContext
+from .inbound import apply_board_change
+from .messages import InboundMessage, OutboundMessage
+from .outbound import apply_vulnerability
+
+__all__ = ["MAX_DEQUEUE_COUNT", "run_inbound", "run_outbound"]
+
+log = logging.getLogger(__name__)
+
+#: host.json ``extensions.queues.maxDequeueCount``: the fifth failure goes to poison.
+MAX_DEQUEUE_COUNT = 5
+_PERMANENT = (ConfigurationError, ConvisoAuthError, ConvisoRequestError, ConvisoQueryError)
+
+
+def _parse(model: type[OutboundMessage] | type[InboundMessage], body: str) -> object | None:
+    try:
+        return model.model_validate(json.loads(body))
+    except (ValueError, ValidationError):
+        log.error("dropped a queue message that is not a valid %s", model.__name__)
+        return None
+
+
+def _route_key(config: IntegrationConfig, message: OutboundMessage | InboundMessage) -> str | None:
+    if isinstance(message, OutboundMessage):
+        asset = message.snapshot.asset.id if message.snapshot else None
+        route = route_for(config, asset) if asset else None
+        return route.key if route else None
+    return None
+
+
+def _run(
+    ctx: SyncContext,
+    message: OutboundMessage | InboundMessage,
+    queue: str,
+    message_id: str,
+    dequeue_count: int,
+    use_case: Callable[[IntegrationConfig], None],
+) -> None:
+    iid = message.integration_id
+    config = ctx.state.integrations.get(iid)
+    if config is None:
+        log.warning("dropped a message of integration %s, which no longer exists", iid)
+        return
+    subject = {"event_id": message.event_id}
+    if isinstance(message, OutboundMessage):
+        subject["vulnerability_id"] = message.issue_id
+    try:
+        use_case(config)
+    except _PERMANENT as exc:
+        key = _route_key(config, message)
+        ctx.record(
+            iid,
+            Level.ERROR,
+            f"{exc.__class__.__name__}: {exc}",
+            reason="configuration",
+            route_key=key,
+            **subject,
+        )
+        if key is not None:
+            reason = str(exc)[:500]
+            ctx.paused.add((iid, key))
+            ctx.state.integrations.update_status(iid, lambda s: s.pause(key, reason))
+    except Exception as exc:
+        if dequeue_count >= MAX_DEQUEUE_COUNT:
+            ctx.record(
+                iid,
+                Level.ERROR,
+                f"gave up after {dequeue_count} attempts ({exc.__class__.__name__}: {exc}); "
+                f"the message is in {queue}-poison: POST .../replay to try again",
+                reason="poisoned",
+                queue=queue,
+                message_id=message_id,
+                **subject,
+            )
+        raise
+
+
+def run_outbound(ctx: SyncContext, body: str, *, message_id: str, dequeue_count: int) -> None:
+    message = _parse(OutboundMessage, body)
+    if not isinstance(message, OutboundMessage):
+        return
+    _run(
+        ctx,
+        message,
+        OUTBOUND_QUEUE,
+        message_id,
+        dequeue_count,
+        lambda config: apply_vulnerability(ctx, config, message, claimant=message_id),
+    )
+
+
+def run_inbound(ctx: SyncContext, body: str, *, message_id: str, dequeue_count: int) -> None:
+    message = _parse(InboundMessage, body)
+    if not isinstance(message, InboundMessage):
+        return
+    _run(
+        ctx,
+        message,
+        INBOUND_QUEUE,
+        message_id,
+        dequeue_count,
+        lambda config: apply_board_change(ctx, config, message),
+    )

@@ -1,0 +1,229 @@
+"""End to end: the real function app in the development host, real Azurite queues and
+tables, and the Azure Boards and Conviso emulators, all over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from localdev.azurite import Azurite
+from localdev.boards_emulator import BoardsEmulator
+from localdev.conviso_emulator import ConvisoEmulator
+from localdev.devhost import DevHost, load_app
+from sync_core import bootstrap
+from sync_core.edge import sign_conviso
+
+EVENT_SECRET = "e2e-event-secret"
+HOOK_TOKEN = "e2e-hook-token"
+CONVISO_KEY = "e2e-conviso-key"
+COMPANY = "77"
+
+
+@pytest.fixture(scope="session")
+def boards() -> Iterator[BoardsEmulator]:
+    with BoardsEmulator(hook_retry_delays=(0.05, 0.1)) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def conviso() -> Iterator[ConvisoEmulator]:
+    with ConvisoEmulator(api_key=CONVISO_KEY) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def app_host(
+    azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator
+) -> Iterator[DevHost]:
+    """The deployed ``function_app`` served by the development host, two queue workers."""
+    settings = {
+        "SYNC_STORAGE": azurite.connection_string,
+        "AzureWebJobsStorage": azurite.connection_string,
+        "SECRETS_KEY": Fernet.generate_key().decode(),
+        "AZURE_DEVOPS_BASE_URL": boards.url,
+        "CONVISO_API_URL": conviso.url,
+    }
+    saved = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)
+    bootstrap.reset()
+    host = DevHost(
+        load_app(), port=0, concurrency=2, visibility_timeout=0.5, poll_interval=0.05, timers=False
+    )
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
+        bootstrap.reset()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def api(app_host: DevHost) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{app_host.url}/api", timeout=10) as client:
+        yield client
+
+
+def example_config(boards: BoardsEmulator, **changes: Any) -> dict[str, Any]:
+    """PRODUCT.md §4's example, pointed at the emulators."""
+    config: dict[str, Any] = {
+        "organization": boards.organization,
+        "auth": {"mode": "pat", "pat": boards.pat},
+        "conviso": {
+            "company_id": COMPANY,
+            "api_key": CONVISO_KEY,
+            "portal_url": "https://app.example",
+        },
+        "event_secret": EVENT_SECRET,
+        "webhook": {"token": HOOK_TOKEN, "basic_username": "boards", "basic_password": "pw"},
+        "severity_policy": ["MEDIUM", "HIGH", "CRITICAL"],
+        "severity_map": {"LOW": 4, "MEDIUM": 3, "HIGH": 2, "CRITICAL": 1},
+        "routes": [
+            {
+                "default": True,
+                "project": "Fabrikam",
+                "team": "Fabrikam Team",
+                "board": "Issues",
+                "work_item_type": "Bug",
+                "lane": None,
+                "status_map": {
+                    "IDENTIFIED": {"state": "New"},
+                    "IN_PROGRESS": {"state": "Active"},
+                    "AWAITING_VALIDATION": {"column": "Testing"},
+                    "RISK_ACCEPTED": {"state": "Risk Accepted"},
+                    "FALSE_POSITIVE": {"state": "Closed"},
+                },
+            },
+            {
+                "asset_id": "45",
+                "project": "Payments",
+                "team": "Payments Team",
+                "board": "Bugs",
+                "work_item_type": "Bug",
+                "lane": "Security",
+                "status_map": {"IDENTIFIED": {"column": "Triage"}},
+            },
+        ],
+    }
+    config.update(changes)
+    return config
+
+
+class Sync:
+    """One integration under test, with the moves a test makes and the waits it needs."""
+
+    def __init__(
+        self, api: httpx.Client, boards: BoardsEmulator, conviso: ConvisoEmulator, host: DevHost
+    ) -> None:
+        self.api, self.boards, self.conviso, self.host = api, boards, conviso, host
+        self.id = "it-" + uuid.uuid4().hex[:12]
+
+    # -- configuration and webhooks
+    def configure(self, **changes: Any) -> httpx.Response:
+        answer = self.api.put(
+            f"/integrations/{self.id}", json=example_config(self.boards, **changes)
+        )
+        assert answer.status_code in (200, 201), answer.text
+        return answer
+
+    def subscribe_hooks(self) -> None:
+        url = f"{self.host.url}/api/integrations/{self.id}/boards-webhook?token={HOOK_TOKEN}"
+        for project in ("Fabrikam", "Payments"):
+            self.boards.subscribe(url, project=project, changed_fields="System.BoardColumn")
+            self.boards.subscribe(url, project=project, changed_fields="System.State")
+
+    def post_event(
+        self,
+        issue: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        event_type: str = "com.convisoappsec.vulnerability.status_changed",
+    ) -> httpx.Response:
+        body = json.dumps(
+            {
+                "specversion": "1.0",
+                "id": event_id or uuid.uuid4().hex,
+                "source": "conviso-platform",
+                "type": event_type,
+                "data": {"issue": issue},
+            }
+        ).encode()
+        headers = {
+            "Content-Type": "application/cloudevents+json",
+            "X-Conviso-Signature": sign_conviso(EVENT_SECRET, body, int(time.time())),
+        }
+        return self.api.post(
+            f"/integrations/{self.id}/conviso-events", content=body, headers=headers
+        )
+
+    # -- Conviso side
+    def seed(self, asset: str = "9", **fields: Any) -> str:
+        if COMPANY not in self.conviso.store.companies:
+            self.conviso.add_company("Fabrikam", id=COMPANY)
+        if asset not in self.conviso.store.assets:
+            self.conviso.add_asset(COMPANY, f"asset-{asset}", id=asset)
+        issue = self.conviso.seed_issue(
+            asset_id=asset, **{"status": "IDENTIFIED", "severity": "HIGH", **fields}
+        )
+        return str(issue.id)
+
+    def snapshot(self, issue_id: str) -> dict[str, Any]:
+        from sync_core.adapters.conviso import ConvisoClient
+
+        with ConvisoClient(api_url=self.conviso.url, api_key=CONVISO_KEY) as client:
+            return client.get_issue(issue_id).model_dump(mode="json", by_alias=True)
+
+    def publish(self, issue_id: str, **kwargs: Any) -> httpx.Response:
+        answer = self.post_event(self.snapshot(issue_id), **kwargs)
+        assert answer.status_code in (200, 202), answer.text
+        return answer
+
+    # -- observations
+    def deliveries(self, **params: Any) -> list[dict[str, Any]]:
+        answer = self.api.get(
+            f"/integrations/{self.id}/deliveries", params={"limit": 200, **params}
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["items"]
+
+    def work_items_of(self, issue_id: str) -> list[dict[str, Any]]:
+        tag = f"conviso-vuln-{issue_id}"
+        ids = [
+            i.id
+            for i in self.boards.store.items.values()
+            if not i.deleted and tag in str(i.fields.get("System.Tags", "")).split("; ")
+        ]
+        return [self.boards.work_item(i) for i in sorted(ids)]
+
+
+def wait_until(check: Callable[[], Any], *, timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll ``check`` until it returns something truthy; the queue workers are asynchronous."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def sync(
+    api: httpx.Client, boards: BoardsEmulator, conviso: ConvisoEmulator, app_host: DevHost
+) -> Sync:
+    boards.reset()
+    conviso.reset()
+    return Sync(api, boards, conviso, app_host)

@@ -1,0 +1,104 @@
+"""The product through its real stack: webhooks → queues → workers → emulators, both ways."""
+
+from __future__ import annotations
+
+import threading
+
+from .conftest import Sync, wait_until
+
+COLUMN = "WEF_6CB513B6E70E43499D9FC94E5BBFB784_Kanban.Column"
+LANE_PAYMENTS = "WEF_EB329F44FE5F4A94ACB1DA153FDF38BA_Kanban.Lane"
+COLUMN_PAYMENTS = "WEF_EB329F44FE5F4A94ACB1DA153FDF38BA_Kanban.Column"
+
+
+def _one_card(sync: Sync, issue_id: str) -> dict:
+    items = wait_until(lambda: sync.work_items_of(issue_id))
+    assert len(items) == 1, items
+    return items[0]
+
+
+def _writes(sync: Sync) -> list:
+    return [
+        r
+        for r in sync.boards.requests
+        if r.method in ("POST", "PATCH") and "/wit/workitems" in r.path
+    ]
+
+
+def test_an_identified_vulnerability_becomes_one_card_with_escaped_content(sync: Sync) -> None:
+    sync.configure()
+    issue = sync.seed(
+        title='XSS <script>alert("x")</script>',
+        description="<img src=x onerror=alert(1)>",
+        category="CWE-79",
+    )
+    assert sync.publish(issue).status_code == 202
+    card = _one_card(sync, issue)
+    fields = card["fields"]
+    assert fields["System.WorkItemType"] == "Bug" and fields["System.TeamProject"] == "Fabrikam"
+    assert fields["System.State"] == "New" and fields[COLUMN] == "New"
+    assert fields["Microsoft.VSTS.Common.Priority"] == 2
+    assert set(fields["System.Tags"].split("; ")) == {"conviso", f"conviso-vuln-{issue}"}
+    assert fields["System.Title"].startswith(f"[Conviso #{issue}] XSS")
+    assert (
+        "<script" not in fields["System.Description"] and "<img" not in fields["System.Description"]
+    )
+    assert "&lt;img src=x onerror=alert(1)&gt;" in fields["System.Description"]
+    assert any(r["rel"] == "Hyperlink" for r in card.get("relations", []))
+    wait_until(lambda: any(d.get("reason") == "created" for d in sync.deliveries()))
+
+
+def test_the_same_event_again_and_ten_concurrent_copies_still_make_one_card(sync: Sync) -> None:
+    sync.configure()
+    issue = sync.seed()
+    snapshot = sync.snapshot(issue)
+    first = sync.post_event(snapshot, event_id="evt-dup")
+    again = sync.post_event(snapshot, event_id="evt-dup")
+    assert (
+        first.status_code == 202
+        and again.status_code == 200
+        and again.json()["status"] == "duplicate"
+    )
+    answers: list[int] = []
+    copies = [
+        threading.Thread(
+            target=lambda i=i: answers.append(
+                sync.post_event(snapshot, event_id=f"evt-copy-{i}").status_code
+            )
+        )
+        for i in range(10)
+    ]
+    for t in copies:
+        t.start()
+    for t in copies:
+        t.join()
+    assert answers == [202] * 10
+    _one_card(sync, issue)
+    wait_until(
+        lambda: sum(1 for d in sync.deliveries() if d.get("vulnerability_id") == issue) >= 11
+    )
+    assert len(sync.work_items_of(issue)) == 1
+    creates = [r for r in sync.boards.requests if r.method == "POST" and "/$Bug" in r.path]
+    assert len(creates) == 1
+
+
+def test_in_progress_moves_the_card_in_one_patch_guarded_by_rev(sync: Sync) -> None:
+    sync.configure()
+    issue = sync.seed()
+    sync.publish(issue)
+    card = _one_card(sync, issue)
+    wait_until(lambda: any(d.get("reason") == "created" for d in sync.deliveries()))
+    sync.boards.clear_requests()
+    sync.conviso.store.change_status(issue, "IN_PROGRESS", reason="dev started", source="user")
+    sync.publish(issue)
+    wait_until(lambda: sync.boards.work_item(card["id"])["fields"]["System.State"] == "Active")
+    wait_until(lambda: any(d.get("reason") == "updated" for d in sync.deliveries()))
+    calls = sync.boards.requests
+    assert len(calls) == 1, [(r.method, r.path) for r in calls]  # steady state: one request
+    patch = calls[0].body
+    assert calls[0].method == "PATCH" and patch[0] == {
+        "op": "test",
+        "path": "/rev",
+        "value": card["rev"],
+    }
+    assert {"op": "add", "path": "/fields/System.State", "value": "Active"} in patch
