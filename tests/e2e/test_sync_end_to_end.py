@@ -102,3 +102,116 @@ def test_in_progress_moves_the_card_in_one_patch_guarded_by_rev(sync: Sync) -> N
         "value": card["rev"],
     }
     assert {"op": "add", "path": "/fields/System.State", "value": "Active"} in patch
+
+
+def _created(sync: Sync, issue: str) -> dict:
+    sync.publish(issue)
+    card = _one_card(sync, issue)
+    wait_until(lambda: any(d.get("reason") == "created" for d in sync.deliveries()))
+    return card
+
+
+def _statuses_set_by_app(sync: Sync, issue: str) -> list[str]:
+    return [
+        c.status
+        for c in sync.conviso.store.status_changes
+        if c.issue_id == issue and c.source == "api"
+    ]
+
+
+def test_a_person_moving_the_card_to_testing_claims_the_fix_never_accepts_it(sync: Sync) -> None:
+    sync.configure()
+    sync.subscribe_hooks()
+    issue = sync.seed()
+    card = _created(sync, issue)
+    sync.boards.move_card(card["id"], column="Testing", by="Jamal Hartnett")
+    wait_until(lambda: _statuses_set_by_app(sync, issue) == ["AWAITING_VALIDATION"])
+    change = next(c for c in sync.conviso.store.status_changes if c.issue_id == issue)
+    assert f"#{card['id']}" in (change.reason or "") and "Jamal Hartnett" in (change.reason or "")
+    # Closing it afterwards is still only a claim: AWAITING_VALIDATION stays, nothing new is sent.
+    sync.boards.move_card(card["id"], state="Closed", by="Jamal Hartnett")
+    wait_until(lambda: any(d.get("reason") == "in_sync" for d in sync.deliveries()))
+    assert _statuses_set_by_app(sync, issue) == ["AWAITING_VALIDATION"]
+    assert sync.conviso.store.get_issue(issue).status == "AWAITING_VALIDATION"
+
+
+def test_closing_the_card_claims_the_fix(sync: Sync) -> None:
+    sync.configure()
+    sync.subscribe_hooks()
+    issue = sync.seed()
+    card = _created(sync, issue)
+    sync.boards.move_card(card["id"], state="Closed")
+    wait_until(lambda: _statuses_set_by_app(sync, issue) == ["AWAITING_VALIDATION"])
+    assert "FIX_ACCEPTED" not in _statuses_set_by_app(sync, issue)
+
+
+def test_the_echo_of_the_apps_own_write_calls_conviso_not_at_all(sync: Sync) -> None:
+    sync.configure()
+    sync.subscribe_hooks()
+    issue = sync.seed()
+    card = _created(sync, issue)
+    sync.conviso.store.change_status(issue, "IN_PROGRESS", reason="dev started", source="user")
+    sync.conviso.clear_records()
+    sync.publish(issue)
+    wait_until(lambda: sync.boards.work_item(card["id"])["fields"]["System.State"] == "Active")
+    sync.boards.wait_for_deliveries(5)
+    wait_until(lambda: any(d.get("reason") == "echo" for d in sync.deliveries()))
+    assert "ChangeIssueStatus" not in sync.conviso.operations()
+    assert _statuses_set_by_app(sync, issue) == []
+
+
+def test_fixed_by_a_scan_closes_the_card_and_reappearance_reopens_the_same_one(sync: Sync) -> None:
+    sync.configure()
+    issue = sync.seed()
+    card = _created(sync, issue)
+    sync.conviso.scan_missed(issue)
+    sync.publish(issue)
+    wait_until(lambda: sync.boards.work_item(card["id"])["fields"]["System.State"] == "Closed")
+    sync.conviso.scan_found(issue)
+    sync.publish(issue)
+    wait_until(lambda: sync.boards.work_item(card["id"])["fields"]["System.State"] == "New")
+    assert len(sync.work_items_of(issue)) == 1
+    history = " ".join(note for _, note in sync.boards.store.get(card["id"]).history)
+    assert "found again" in history
+    wait_until(lambda: any(d.get("reason") == "reopened" for d in sync.deliveries()))
+
+
+def test_a_custom_route_beats_the_default(sync: Sync) -> None:
+    sync.configure()
+    issue = sync.seed(asset="45")
+    sync.publish(issue)
+    card = _one_card(sync, issue)
+    fields = card["fields"]
+    assert fields["System.TeamProject"] == "Payments"
+    assert fields[COLUMN_PAYMENTS] == "Triage" and fields[LANE_PAYMENTS] == "Security"
+
+
+def test_created_or_outside_the_severity_policy_makes_no_card_but_says_why(sync: Sync) -> None:
+    sync.configure()
+    created = sync.seed(status="CREATED")
+    low = sync.seed(severity="LOW")
+    sync.publish(created)
+    sync.publish(low)
+    wait_until(
+        lambda: (
+            {"not_identified", "severity_policy"} <= {d.get("reason") for d in sync.deliveries()}
+        )
+    )
+    assert sync.work_items_of(created) == [] and sync.work_items_of(low) == []
+    assert not [r for r in sync.boards.requests if r.method == "POST" and "/$Bug" in r.path]
+
+
+def test_a_route_whose_project_is_gone_is_an_error_and_other_routes_go_on(sync: Sync) -> None:
+    sync.configure()
+    with sync.boards._lock:
+        sync.boards.world.projects = [p for p in sync.boards.world.projects if p.name != "Payments"]
+    orphan = sync.seed(asset="45")
+    fine = sync.seed(asset="9")
+    sync.publish(orphan)
+    sync.publish(fine)
+    errors = wait_until(lambda: sync.deliveries(level="error"))
+    assert errors[0]["vulnerability_id"] == orphan and errors[0]["route_key"] == "asset-45"
+    assert "Payments" in errors[0]["message"]
+    _one_card(sync, fine)
+    status = sync.api.get(f"/integrations/{sync.id}").json()
+    assert status["id"] == sync.id
