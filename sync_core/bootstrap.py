@@ -16,6 +16,7 @@ import httpx
 
 from .adapters.azure_devops import AuthenticationError, AzureDevOpsClient
 from .adapters.azure_devops.auth import Auth, BearerTokenAuth, PatAuth
+from .adapters.azure_devops.transport import RetryPolicy
 from .adapters.conviso import ConvisoClient
 from .adapters.state import StateStore, state_from_settings
 from .ports import Boards, Conviso
@@ -28,6 +29,8 @@ AZURE_DEVOPS_RESOURCE = "499b84ac-1321-427f-aa17-267ca6975798"
 DEFAULTS: Mapping[str, str] = {
     "AZURE_DEVOPS_BASE_URL": "https://dev.azure.com",
     "CONVISO_API_URL": "https://api.convisoappsec.com/graphql",
+    # attempts per remote request before the queue takes over the retrying (R12, R14)
+    "SYNC_HTTP_ATTEMPTS": "5",
 }
 
 _lock = threading.Lock()
@@ -49,6 +52,7 @@ class _Clients:
 
     def __init__(self, settings: Mapping[str, str]) -> None:
         self._settings = settings
+        self._attempts = max(1, int(_setting(settings, "SYNC_HTTP_ATTEMPTS")))
         self._lock = threading.Lock()
         self._boards: dict[tuple[str, str], Boards] = {}
         self._conviso: dict[tuple[str, str], Conviso] = {}
@@ -98,6 +102,7 @@ class _Clients:
             auth=self._auth(integration_id, config),
             base_url=_setting(self._settings, "AZURE_DEVOPS_BASE_URL"),
             http=self._pool("azure_devops"),
+            retry=RetryPolicy(max_attempts=self._attempts),
         )
         with self._lock:
             return self._boards.setdefault(key, client)
@@ -113,6 +118,7 @@ class _Clients:
             api_key=api_key,
             api_url=_setting(self._settings, "CONVISO_API_URL"),
             http=self._pool("conviso"),
+            max_retries=self._attempts - 1,
         )
         with self._lock:
             return self._conviso.setdefault(key, client)

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from ..adapters.azure_devops import RevisionConflict, WorkItemNotFound
+from ..adapters.azure_devops import (
+    ConfigurationError,
+    RevisionConflict,
+    TransientError,
+    WorkItemNotFound,
+)
 from ..adapters.azure_devops.layout import work_item_view
 from ..adapters.state.links import ClaimResult
 from ..ports import Boards
@@ -154,6 +159,16 @@ def _first_card(job: _Job, vulnerability: Vulnerability, route: Route, layout: B
     _create(job, vulnerability, route, layout, decision, etag)
 
 
+#: Answers that say the create was not processed (throttled, unavailable).
+_NOT_PROCESSED = frozenset({429, 503})
+
+
+def _certainly_not_created(exc: TransientError | ConfigurationError) -> bool:
+    if isinstance(exc, ConfigurationError):
+        return True
+    return not exc.may_have_succeeded or exc.status in _NOT_PROCESSED
+
+
 def _create(
     job: _Job,
     vulnerability: Vulnerability,
@@ -168,15 +183,20 @@ def _create(
     note = _note_for_assessment(job, vulnerability)
     if note:
         fields[HISTORY_FIELD] = note
-    item = job.boards.create_work_item(
-        decision.project,
-        decision.work_item_type,
-        fields,
-        tags=decision.tags,
-        hyperlink=decision.hyperlink,
-    )
-    card = work_item_view(item, layout)
     links = job.ctx.state.links
+    try:
+        item = job.boards.create_work_item(
+            decision.project,
+            decision.work_item_type,
+            fields,
+            tags=decision.tags,
+            hyperlink=decision.hyperlink,
+        )
+    except (TransientError, ConfigurationError) as exc:
+        if replacing is None and _certainly_not_created(exc):
+            links.release(job.integration_id, vulnerability.id, claim_etag)
+        raise  # in doubt, the claim stays: the retry looks the tag up first (R1)
+    card = work_item_view(item, layout)
     if replacing is not None:
         old, old_etag = replacing
         link = record_applied(

@@ -97,6 +97,9 @@ def _run(
 
 
 def run_outbound(ctx: SyncContext, body: str, *, message_id: str, dequeue_count: int) -> None:
+    """The event id claims the create (R1): it survives the host's retries *and* a replay
+    (which re-sends the message under a new id), so a retry recognises its own claim and
+    looks the tag up instead of waiting for the claim to go stale."""
     message = _parse(OutboundMessage, body)
     if not isinstance(message, OutboundMessage):
         return
@@ -106,7 +109,7 @@ def run_outbound(ctx: SyncContext, body: str, *, message_id: str, dequeue_count:
         OUTBOUND_QUEUE,
         message_id,
         dequeue_count,
-        lambda config: apply_vulnerability(ctx, config, message, claimant=message_id),
+        lambda config: apply_vulnerability(ctx, config, message, claimant=message.event_id),
     )
 
 

@@ -50,6 +50,8 @@ def app_host(
         "SECRETS_KEY": Fernet.generate_key().decode(),
         "AZURE_DEVOPS_BASE_URL": boards.url,
         "CONVISO_API_URL": conviso.url,
+        # one attempt per request: the queue's five attempts are what these tests exercise
+        "SYNC_HTTP_ATTEMPTS": "1",
     }
     saved = {k: os.environ.get(k) for k in settings}
     os.environ.update(settings)

@@ -215,3 +215,22 @@ def test_a_route_whose_project_is_gone_is_an_error_and_other_routes_go_on(sync: 
     _one_card(sync, fine)
     status = sync.api.get(f"/integrations/{sync.id}").json()
     assert status["id"] == sync.id
+
+
+def test_a_message_failing_five_times_is_an_error_delivery_and_replay_heals_it(sync: Sync) -> None:
+    sync.configure()
+    issue = sync.seed()
+    sync.boards.inject_status(503, times=1000, method="POST")
+    sync.publish(issue)
+    poisoned = wait_until(
+        lambda: [d for d in sync.deliveries(level="error") if d.get("reason") == "poisoned"]
+    )
+    assert (
+        "conviso-to-boards-poison" in poisoned[0]["message"]
+        and poisoned[0]["vulnerability_id"] == issue
+    )
+    assert sync.work_items_of(issue) == []
+    sync.boards.clear_faults()
+    answer = sync.api.post(f"/integrations/{sync.id}/replay")
+    assert answer.status_code == 200 and answer.json()["total"] == 1
+    _one_card(sync, issue)

@@ -32,9 +32,7 @@ class StorageClients(NamedTuple):
     queues: QueueServiceClient
 
 
-def storage_clients(
-    settings: Mapping[str, str], prefix: str = DEFAULT_PREFIX
-) -> StorageClients:
+def storage_clients(settings: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -> StorageClients:
     """Table and Queue service clients for the settings under ``prefix``."""
     connection = (settings.get(prefix) or "").strip()
     if connection:

@@ -45,8 +45,12 @@ class OperationCounts:
     def table_total(self) -> int:
         """All Table Storage requests (reads, writes, query pages, transactions)."""
         table_ops = (
-            Operation.READ, Operation.INSERT, Operation.UPDATE, Operation.DELETE,
-            Operation.QUERY, Operation.TRANSACTION,
+            Operation.READ,
+            Operation.INSERT,
+            Operation.UPDATE,
+            Operation.DELETE,
+            Operation.QUERY,
+            Operation.TRANSACTION,
         )
         with self._lock:
             return sum(self._counts[op] for op in table_ops)

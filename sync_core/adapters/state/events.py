@@ -83,7 +83,9 @@ class EventStore:
     def _entity(pk: str, rk: str, event_id: str, ttl: timedelta) -> dict[str, Any]:
         seen = now()
         return {
-            "PartitionKey": pk, "RowKey": rk,
+            "PartitionKey": pk,
+            "RowKey": rk,
             "event_id": event_id[:1024],  # for people reading the table; the key decides
-            "seen_at": seen, "expires_at": seen + ttl,
+            "seen_at": seen,
+            "expires_at": seen + ttl,
         }

@@ -131,7 +131,10 @@ class IntegrationStore:
             kept = self._open_secrets(current) if current is not None else {}
             merged = {k: v for k, v in kept.items() if k not in forget} | fresh
             entity: dict[str, Any] = {
-                "PartitionKey": pk, "RowKey": _CONFIG_ROW, "schema": _SCHEMA, "updated_at": now(),
+                "PartitionKey": pk,
+                "RowKey": _CONFIG_ROW,
+                "schema": _SCHEMA,
+                "updated_at": now(),
             }
             write_text(entity, "config", json.dumps(public, separators=(",", ":")))
             write_text(entity, "secrets", self._box.seal(json.dumps(merged)))
@@ -229,7 +232,9 @@ class IntegrationStore:
     def _status_entity(pk: str, status: IntegrationStatus) -> dict[str, Any]:
         stamped = status.model_copy(update={"updated_at": now()})
         entity: dict[str, Any] = {
-            "PartitionKey": pk, "RowKey": _STATUS_ROW, "updated_at": stamped.updated_at,
+            "PartitionKey": pk,
+            "RowKey": _STATUS_ROW,
+            "updated_at": stamped.updated_at,
         }
         write_text(entity, "status", stamped.model_dump_json())
         return entity

@@ -33,9 +33,7 @@ def encode_part(value: str) -> str:
     """Percent-encode the characters a key cannot hold; reversible with :func:`decode_part`."""
     if not isinstance(value, str) or not value:
         raise TypeError("a key part must be a non-empty string")
-    return "".join(
-        _escape(c) if c in _ESCAPED_TOO or forbidden_key_char(c) else c for c in value
-    )
+    return "".join(_escape(c) if c in _ESCAPED_TOO or forbidden_key_char(c) else c for c in value)
 
 
 def decode_part(encoded: str) -> str:

@@ -62,6 +62,9 @@ class LeaseStore:
     def _entity(pk: str, rk: str, owner: str, ttl: timedelta) -> dict[str, Any]:
         taken = now()
         return {
-            "PartitionKey": pk, "RowKey": rk, "owner": owner,
-            "acquired_at": taken, "expires_at": taken + ttl,
+            "PartitionKey": pk,
+            "RowKey": rk,
+            "owner": owner,
+            "acquired_at": taken,
+            "expires_at": taken + ttl,
         }

@@ -121,9 +121,7 @@ def check_entity(entity: Mapping[str, Any]) -> Mapping[str, Any]:
     check_key(entity.get("RowKey"), what="RowKey")
     custom = [k for k in entity if k not in _SYSTEM_PROPERTIES]
     if len(custom) > MAX_PROPERTIES:
-        raise EntityTooLarge(
-            f"entity has {len(custom)} properties; Azure allows {MAX_PROPERTIES}"
-        )
+        raise EntityTooLarge(f"entity has {len(custom)} properties; Azure allows {MAX_PROPERTIES}")
     size = 4 + 2 * (_utf16_units(entity["PartitionKey"]) + _utf16_units(entity["RowKey"]))
     size += sum(_property_bytes(name, entity[name]) for name in custom)
     if size > MAX_ENTITY_BYTES:

@@ -86,7 +86,9 @@ def _link_entity(pk: str, link: Link) -> dict[str, Any]:
     structured ones (the card) as JSON under ``<name>_json``. Generic over the model, so a
     field the rules add later is stored without touching this module."""
     entity: dict[str, Any] = {
-        "PartitionKey": pk, "RowKey": _forward_key(link.vulnerability_id), "kind": _LINK,
+        "PartitionKey": pk,
+        "RowKey": _forward_key(link.vulnerability_id),
+        "kind": _LINK,
     }
     as_json = link.model_dump(mode="json")
     for name in Link.model_fields:
@@ -122,8 +124,12 @@ def _link_of(row: TableEntity) -> Link:
                 data[name] = json.loads(row[f"{name}_json"])
             elif name in row:
                 value = row[name]
-                data[name] = read_datetime(value) if isinstance(value, datetime) else (
-                    getattr(value, "value", value)  # an Int64 comes back as EntityProperty
+                data[name] = (
+                    read_datetime(value)
+                    if isinstance(value, datetime)
+                    else (
+                        getattr(value, "value", value)  # an Int64 comes back as EntityProperty
+                    )
                 )
         return Link.model_validate(data)
     except (ValueError, ValidationError):
@@ -131,8 +137,11 @@ def _link_of(row: TableEntity) -> Link:
 
 
 def _guarded_replace(entity: dict[str, Any], etag: str) -> tuple[Any, ...]:
-    options = {"mode": UpdateMode.REPLACE, "etag": etag,
-               "match_condition": MatchConditions.IfNotModified}
+    options = {
+        "mode": UpdateMode.REPLACE,
+        "etag": etag,
+        "match_condition": MatchConditions.IfNotModified,
+    }
     return ("update", entity, options)
 
 
@@ -145,9 +154,7 @@ class LinkStore:
 
     # ------------------------------------------------------------ create protocol
 
-    def claim(
-        self, integration_id: str, vulnerability_id: str, claimant: str
-    ) -> ClaimOutcome:
+    def claim(self, integration_id: str, vulnerability_id: str, claimant: str) -> ClaimOutcome:
         """Claim the right to create the vulnerability's work item (insert-only, so one wins)."""
         pk = check_integration_id(integration_id)
         rk = _forward_key(vulnerability_id)
@@ -156,7 +163,9 @@ class LinkStore:
             etag = self._table.insert(entity)
             if etag is not None:
                 return ClaimOutcome(
-                    result=ClaimResult.WON, etag=etag, claimant=claimant,
+                    result=ClaimResult.WON,
+                    etag=etag,
+                    claimant=claimant,
                     claimed_at=entity["claimed_at"],
                 )
             row = self._table.get(pk, rk)
@@ -179,10 +188,12 @@ class LinkStore:
         StaleEntity and must not link the item it created (the healer's tag look-up finds it).
         """
         pk = check_integration_id(integration_id)
-        results = self._table.transact([
-            _guarded_replace(_link_entity(pk, link), etag),
-            ("upsert", _reverse_entity(pk, link), {"mode": UpdateMode.REPLACE}),
-        ])
+        results = self._table.transact(
+            [
+                _guarded_replace(_link_entity(pk, link), etag),
+                ("upsert", _reverse_entity(pk, link), {"mode": UpdateMode.REPLACE}),
+            ]
+        )
         return str(results[0]["etag"])
 
     def release(self, integration_id: str, vulnerability_id: str, etag: str) -> None:
@@ -230,10 +241,12 @@ class LinkStore:
         pk = check_integration_id(integration_id)
         if int(previous_work_item_id) == link.work_item_id:
             raise ValueError("replace_work_item needs a different work item id")
-        results = self._table.transact([
-            _guarded_replace(_link_entity(pk, link), etag),
-            ("upsert", _reverse_entity(pk, link), {"mode": UpdateMode.REPLACE}),
-        ])
+        results = self._table.transact(
+            [
+                _guarded_replace(_link_entity(pk, link), etag),
+                ("upsert", _reverse_entity(pk, link), {"mode": UpdateMode.REPLACE}),
+            ]
+        )
         # Outside the transaction: a missing row would fail the whole batch.
         self._table.delete(pk, _reverse_key(previous_work_item_id))
         return str(results[0]["etag"])
@@ -243,8 +256,12 @@ class LinkStore:
     @staticmethod
     def _claim_entity(pk: str, rk: str, vulnerability_id: str, claimant: str) -> dict[str, Any]:
         return {
-            "PartitionKey": pk, "RowKey": rk, "kind": _CLAIM,
-            "vulnerability_id": vulnerability_id, "claimant": claimant, "claimed_at": now(),
+            "PartitionKey": pk,
+            "RowKey": rk,
+            "kind": _CLAIM,
+            "vulnerability_id": vulnerability_id,
+            "claimant": claimant,
+            "claimed_at": now(),
         }
 
     def _outcome_of(self, row: TableEntity) -> ClaimOutcome:
@@ -254,7 +271,8 @@ class LinkStore:
         claimed_at = read_datetime(row.get("claimed_at"))
         fresh = claimed_at is not None and now() - claimed_at <= self._claim_ttl
         return ClaimOutcome(
-            result=ClaimResult.HELD if fresh else ClaimResult.STALE, etag=etag,
-            claimant=row.get("claimant"), claimed_at=claimed_at,
+            result=ClaimResult.HELD if fresh else ClaimResult.STALE,
+            etag=etag,
+            claimant=row.get("claimant"),
+            claimed_at=claimed_at,
         )
-

@@ -38,9 +38,7 @@ def read_datetime(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime property, got {type(value).__name__}")
     v = to_utc(value)
-    return datetime(
-        v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, tzinfo=UTC
-    )
+    return datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, tzinfo=UTC)
 
 
 def read_int(value: Any) -> int | None:

@@ -99,9 +99,7 @@ def _decode(content: str) -> tuple[str, dict[str, Any] | None]:
 class QueueGateway:
     """Send work messages; inspect and replay poison queues."""
 
-    def __init__(
-        self, service: QueueServiceClient, counts: OperationCounts | None = None
-    ) -> None:
+    def __init__(self, service: QueueServiceClient, counts: OperationCounts | None = None) -> None:
         self._service = service
         self._counts = counts or OperationCounts()
 
@@ -158,10 +156,13 @@ class QueueGateway:
         try:
             for _ in range(_MAX_REPLAY_ROUNDS):
                 self._counts.add(Operation.MESSAGE_READ)
-                batch = list(poison.receive_messages(
-                    messages_per_page=_MAX_PEEK, max_messages=_MAX_PEEK,
-                    visibility_timeout=_REPLAY_VISIBILITY,
-                ))
+                batch = list(
+                    poison.receive_messages(
+                        messages_per_page=_MAX_PEEK,
+                        max_messages=_MAX_PEEK,
+                        visibility_timeout=_REPLAY_VISIBILITY,
+                    )
+                )
                 if not batch:
                     break
                 for message in batch:
@@ -201,6 +202,9 @@ class QueueGateway:
     def _poison(message: QueueMessage) -> PoisonMessage:
         text, payload = _decode(str(message.content))
         return PoisonMessage(
-            id=message.id, payload=payload, text=text,
-            dequeue_count=message.dequeue_count, inserted_on=message.inserted_on,
+            id=message.id,
+            payload=payload,
+            text=text,
+            dequeue_count=message.dequeue_count,
+            inserted_on=message.inserted_on,
         )

@@ -75,7 +75,9 @@ class Table:
         self._counts.add(Operation.UPDATE)
         try:
             meta = self._client.update_entity(
-                dict(entity), mode=UpdateMode.REPLACE, etag=etag,
+                dict(entity),
+                mode=UpdateMode.REPLACE,
+                etag=etag,
                 match_condition=MatchConditions.IfNotModified,
             )
         except (ResourceModifiedError, ResourceNotFoundError) as exc:
@@ -115,8 +117,10 @@ class Table:
     ) -> Iterator[TableEntity]:
         """Rows matching an OData filter, lazily, counting one query per page fetched."""
         pages = self._client.query_entities(
-            query_filter, parameters=dict(parameters),
-            select=list(select) if select else None, results_per_page=page_size,
+            query_filter,
+            parameters=dict(parameters),
+            select=list(select) if select else None,
+            results_per_page=page_size,
         ).by_page()
         for page in pages:
             self._counts.add(Operation.QUERY)

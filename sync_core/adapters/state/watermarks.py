@@ -35,9 +35,7 @@ class WatermarkStore:
             return Watermark(None, None)
         return Watermark(read_datetime(row.get("value")), row.metadata["etag"])
 
-    def advance(
-        self, integration_id: str, name: str, value: datetime, etag: str | None
-    ) -> str:
+    def advance(self, integration_id: str, name: str, value: datetime, etag: str | None) -> str:
         """Move the watermark to ``value`` if that is later; the new (or unchanged) ETag.
 
         ``etag`` is the one :meth:`get` returned (None if there was no watermark). If the
