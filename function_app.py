@@ -9,28 +9,11 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from sync_core.answers import error, guarded, ok
+from blueprints.common import ANONYMOUS, STORAGE, body, ctx, error, guarded, integration_id, ok
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-ANONYMOUS = func.AuthLevel.ANONYMOUS
-STORAGE = "SYNC_STORAGE"  # a connection string locally, SYNC_STORAGE__queueServiceUri in Azure
-
-
-def _ctx():
-    from sync_core.bootstrap import context
-
-    return context()
-
-
-def _integration_id(req: func.HttpRequest) -> str:
-    from sync_core.adapters.state.limits import check_integration_id
-
-    return check_integration_id(req.route_params.get("id", ""))
-
-
-def _body(req: func.HttpRequest) -> bytes:
-    return req.get_body() or b""
+# Feature blueprints register here, one line each: app.register_functions(<module>.bp)
 
 
 # ------------------------------------------------------------------- webhooks (R12)
@@ -42,7 +25,7 @@ def conviso_events(req: func.HttpRequest) -> func.HttpResponse:
     """Conviso → us: HMAC-signed CloudEvents; authenticated by signature, not by key."""
     from sync_core.service import accept_conviso_event
 
-    accepted = accept_conviso_event(_ctx(), _integration_id(req), dict(req.headers), _body(req))
+    accepted = accept_conviso_event(ctx(), integration_id(req), dict(req.headers), body(req))
     return ok(accepted.body(), accepted.status)
 
 
@@ -53,7 +36,7 @@ def boards_webhook(req: func.HttpRequest) -> func.HttpResponse:
     from sync_core.service import accept_boards_event
 
     accepted = accept_boards_event(
-        _ctx(), _integration_id(req), dict(req.headers), dict(req.params), _body(req)
+        ctx(), integration_id(req), dict(req.headers), dict(req.params), body(req)
     )
     return ok(accepted.body(), accepted.status)
 
@@ -67,13 +50,13 @@ def integration(req: func.HttpRequest) -> func.HttpResponse:
     """Configuration of one integration; secrets are write-only."""
     from sync_core.service import delete_integration, get_integration, put_integration
 
-    ctx, iid = _ctx(), _integration_id(req)
+    context, iid = ctx(), integration_id(req)
     if req.method == "GET":
-        return ok(get_integration(ctx, iid))
+        return ok(get_integration(context, iid))
     if req.method == "DELETE":
-        delete_integration(ctx, iid)
+        delete_integration(context, iid)
         return ok({"deleted": iid})
-    view, warnings, created = put_integration(ctx, iid, dict(req.headers), _body(req))
+    view, warnings, created = put_integration(context, iid, dict(req.headers), body(req))
     return ok({**view, "warnings": warnings}, 201 if created else 200)
 
 
@@ -83,7 +66,7 @@ def deliveries(req: func.HttpRequest) -> func.HttpResponse:
     """Recent deliveries (R11): ``level``, ``text``, ``since``, ``until``, ``limit``, ``cursor``."""
     from sync_core.service import list_deliveries
 
-    return ok(list_deliveries(_ctx(), _integration_id(req), dict(req.params)))
+    return ok(list_deliveries(ctx(), integration_id(req), dict(req.params)))
 
 
 @app.route(route="integrations/{id}/replay", methods=["POST"])
@@ -92,7 +75,7 @@ def replay(req: func.HttpRequest) -> func.HttpResponse:
     """Move this integration's poison messages back to their queues (R12)."""
     from sync_core.service import replay_poison
 
-    return ok(replay_poison(_ctx(), _integration_id(req)))
+    return ok(replay_poison(ctx(), integration_id(req)))
 
 
 @app.route(route="health", methods=["GET"], auth_level=ANONYMOUS)
@@ -101,7 +84,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     try:
         from sync_core.service import storage_health
 
-        healthy, detail = storage_health(_ctx())
+        healthy, detail = storage_health(ctx())
     except Exception:  # a health probe reports, it does not fail
         healthy, detail = False, "storage is not configured or not reachable"
     if not healthy:
@@ -118,7 +101,7 @@ def conviso_to_boards(msg: func.QueueMessage) -> None:
     from sync_core.service import run_outbound
 
     run_outbound(
-        _ctx(),
+        ctx(),
         msg.get_body().decode("utf-8"),
         message_id=msg.id,
         dequeue_count=msg.dequeue_count or 1,
@@ -131,7 +114,7 @@ def boards_to_conviso(msg: func.QueueMessage) -> None:
     from sync_core.service import run_inbound
 
     run_inbound(
-        _ctx(),
+        ctx(),
         msg.get_body().decode("utf-8"),
         message_id=msg.id,
         dequeue_count=msg.dequeue_count or 1,
