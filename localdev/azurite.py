@@ -115,7 +115,7 @@ def start_azurite(
         args.append("--inMemoryPersistence")
     else:
         args += ["--location", location or workdir]
-    process = subprocess.Popen(  # noqa: S603 - fixed argument list
+    process = subprocess.Popen(
         args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -14,10 +15,23 @@ WSGIApp = Callable[..., Any]
 class ServerThread:
     """Serve ``app`` on 127.0.0.1 (port 0 = a free one) until ``stop()``."""
 
-    def __init__(self, app: WSGIApp, *, port: int = 0, host: str = "127.0.0.1") -> None:
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """``ssl_context`` serves HTTPS (the Entra ID emulator: MSAL accepts only https)."""
+        self._scheme = "https" if ssl_context is not None else "http"
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, ssl_context=ssl_context
+        )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"wsgi-{self.port}", daemon=True
+            target=lambda: self._server.serve_forever(poll_interval=0.05),
+            name=f"wsgi-{self.port}",
+            daemon=True,
         )
 
     @property
@@ -26,7 +40,7 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self._scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> ServerThread:
         self._thread.start()

@@ -1,0 +1,137 @@
+"""Queue triggers pumped from storage queues with the Functions host's semantics.
+
+One worker thread receives one message at a time (``concurrency`` threads per queue
+simulate scale-out). Like the host: base64 bodies are decoded before the call; success
+deletes the message; a failure makes it visible again after ``visibilityTimeout``; a failure
+at ``dequeue_count >= maxDequeueCount`` copies the original content to ``<queue>-poison`` and
+deletes it, and a message received already past the limit goes there without a call.
+Unlike the host, a message's lease is not renewed: a function slower than ``lease`` seconds
+may see its message delivered again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+import threading
+from typing import Any
+
+import azure.functions.queue as func_queue
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.queue import QueueClient, QueueMessage
+
+from localdev.devhost.invoke import Invoker
+
+logger = logging.getLogger("localdev.devhost.queues")
+
+MIN_POLL_DELAY = 0.02
+
+
+def _create_if_missing(client: QueueClient) -> None:
+    with contextlib.suppress(ResourceExistsError):
+        client.create_queue()
+
+
+class QueueWorker:
+    """One polling thread for one queue-triggered function."""
+
+    def __init__(
+        self,
+        function: Any,
+        *,
+        connection_string: str,
+        queue_name: str,
+        invoker: Invoker,
+        max_dequeue_count: int,
+        visibility_timeout: float,
+        poll_interval: float,
+        base64_bodies: bool,
+        lease: float,
+        stopping: threading.Event,
+        index: int,
+    ) -> None:
+        self._function = function
+        self._name = function.get_function_name()
+        # Raw clients (no encode/decode policy): we decode for the call ourselves, so the
+        # poison copy keeps the stored content byte for byte.
+        self._queue = QueueClient.from_connection_string(connection_string, queue_name)
+        self._poison = QueueClient.from_connection_string(connection_string, f"{queue_name}-poison")
+        self._invoker = invoker
+        self._max_dequeue_count = max_dequeue_count
+        self._visibility_timeout = round(visibility_timeout)
+        self._poll_interval = poll_interval
+        self._base64 = base64_bodies
+        self._lease = max(1, int(lease))
+        self._stopping = stopping
+        self.thread = threading.Thread(
+            target=self._run, name=f"queue-{self._name}-{index}", daemon=True
+        )
+
+    def create_queue(self) -> None:
+        _create_if_missing(self._queue)
+
+    def _run(self) -> None:
+        delay = MIN_POLL_DELAY
+        while not self._stopping.is_set():
+            try:
+                message = self._queue.receive_message(visibility_timeout=self._lease)
+                if message is not None:
+                    self._handle(message)
+                    delay = MIN_POLL_DELAY
+                    continue
+            except Exception:  # a pump must outlive any one failure (storage down, bad reply)
+                logger.exception("queue %s: pump step failed; retrying", self._queue.queue_name)
+            # Idle or failing: back off like the host, up to maxPollingInterval.
+            self._stopping.wait(delay)
+            delay = min(delay * 2, self._poll_interval)
+
+    def _handle(self, message: QueueMessage) -> None:
+        if message.dequeue_count > self._max_dequeue_count:
+            self._to_poison(message)
+            return
+        try:
+            self._invoker.call(self._function, self._to_function_message(message))
+        except Exception:
+            logger.exception(
+                "function %s failed on message %s (dequeue count %s)",
+                self._name, message.id, message.dequeue_count,
+            )
+            if message.dequeue_count >= self._max_dequeue_count:
+                self._to_poison(message)
+            else:
+                self._queue.update_message(
+                    message.id, pop_receipt=message.pop_receipt,
+                    visibility_timeout=self._visibility_timeout,
+                )
+            return
+        self._queue.delete_message(message.id, message.pop_receipt)
+
+    def _to_function_message(self, message: QueueMessage) -> func_queue.QueueMessage:
+        content = message.content or ""
+        if self._base64:
+            try:
+                body = base64.b64decode(content, validate=True)
+            except binascii.Error as exc:
+                raise ValueError(f"message {message.id} is not valid base64") from exc
+        else:
+            body = content.encode("utf-8")
+        return func_queue.QueueMessage(
+            id=message.id,
+            body=body,
+            dequeue_count=message.dequeue_count,
+            pop_receipt=message.pop_receipt,
+            insertion_time=message.inserted_on,
+            expiration_time=message.expires_on,
+            time_next_visible=message.next_visible_on,
+        )
+
+    def _to_poison(self, message: QueueMessage) -> None:
+        logger.warning(
+            "message %s on %s moved to %s after %s attempts",
+            message.id, self._queue.queue_name, self._poison.queue_name, message.dequeue_count,
+        )
+        _create_if_missing(self._poison)
+        self._poison.send_message(message.content)
+        self._queue.delete_message(message.id, message.pop_receipt)

@@ -1,0 +1,236 @@
+"""The development host behaves like the Functions host where the app can tell.
+
+Over real HTTP (httpx against a free port) and real queues (Azurite). Visibility timeouts
+are zero and polling is fast so retries and poisoning take a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+
+from localdev.devhost import DevHost
+from localdev.devhost.ncrontab import Schedule
+from tests.integration import devhost_sample_app as sample
+
+pytestmark = pytest.mark.azurite
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def queue(connection: str, name: str) -> QueueClient:
+    # The host's default: base64 on the wire.
+    return QueueClient.from_connection_string(
+        connection, name,
+        message_encode_policy=TextBase64EncodePolicy(),
+        message_decode_policy=TextBase64DecodePolicy(),
+    )
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[DevHost]:
+    """One host for the HTTP and timer tests (no queues: those get their own queue each)."""
+    with DevHost(sample.app, port=0, environ={}, queues=False) as running:
+        yield running
+
+
+@pytest.fixture
+def client(host: DevHost) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=host.url, timeout=10) as http:
+        yield http
+
+
+@pytest.fixture
+def queue_host(storage_connection_string: str, unique_name: str) -> Iterator[DevHost]:
+    """Queue pumps only, on this test's own queue; retries are immediate (visibility 0)."""
+    environ = {"SAMPLE_STORAGE": storage_connection_string, "SAMPLE_QUEUE": unique_name}
+    with DevHost(
+        sample.app, environ=environ, http=False, timers=False,
+        visibility_timeout=0, poll_interval=0.05,
+    ) as running:
+        yield running
+
+
+def stored_bodies(connection: str, queue_name: str) -> list[str]:
+    """Bodies waiting in a queue ([] when the queue does not exist yet)."""
+    try:
+        return [m.content for m in queue(connection, queue_name).peek_messages(max_messages=32)]
+    except ResourceNotFoundError:
+        return []
+
+
+def send_task(connection: str, queue_name: str, *, fail_until: int) -> tuple[str, str]:
+    key = uuid.uuid4().hex
+    body = json.dumps({"key": key, "fail_until": fail_until})
+    queue(connection, queue_name).send_message(body)
+    return key, body
+
+
+# --- HTTP -------------------------------------------------------------------------------
+
+
+def test_route_parameter_and_query_reach_the_function(client: httpx.Client) -> None:
+    response = client.get("/api/items/RETRO-CLOCK", params={"q": "blue"})
+    assert response.status_code == 200
+    assert response.json() == {"item_id": "RETRO-CLOCK", "q": "blue"}
+
+
+def test_body_headers_status_and_response_headers_round_trip(client: httpx.Client) -> None:
+    response = client.put("/api/echo", content=b"raw bytes", headers={"X-Sample": "yes"})
+    assert response.status_code == 201
+    assert response.headers["x-echo-method"] == "PUT"
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"body": "raw bytes", "header": "yes"}
+
+
+def test_async_function_with_constrained_and_catch_all_parameters(client: httpx.Client) -> None:
+    assert client.get("/api/numbers/42/a/b/c").json() == {"n": "42", "rest": "a/b/c"}
+    assert client.get("/api/numbers/forty-two/a").status_code == 404
+
+
+def test_unknown_route_is_a_json_404(client: httpx.Client) -> None:
+    response = client.get("/api/nowhere")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_a_json_405_with_allow(client: httpx.Client) -> None:
+    response = client.delete("/api/items/1")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["allow"]
+
+
+def test_unhandled_exception_is_a_json_500(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = client.get("/api/boom")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "fails on purpose" not in response.text  # the traceback is logged, not sent
+    assert any(r.exc_info for r in caplog.records if "boom" in r.getMessage())
+
+
+# --- queues -----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("queue_host")
+def test_message_failing_every_time_is_tried_5_times_then_poisoned(
+    storage_connection_string: str, unique_name: str
+) -> None:
+    key, body = send_task(storage_connection_string, unique_name, fail_until=99)
+    poison = f"{unique_name}-poison"
+
+    assert sample.wait_for(key, 5) == [1, 2, 3, 4, 5]
+    eventually(lambda: stored_bodies(storage_connection_string, poison) != [])
+    assert stored_bodies(storage_connection_string, poison) == [body]
+    eventually(lambda: stored_bodies(storage_connection_string, unique_name) == [])
+    time.sleep(0.2)  # no sixth attempt
+    assert sample.CALLS[key] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.usefixtures("queue_host")
+def test_message_failing_twice_succeeds_on_third_attempt_and_is_not_poisoned(
+    storage_connection_string: str, unique_name: str
+) -> None:
+    key, _ = send_task(storage_connection_string, unique_name, fail_until=3)
+
+    assert sample.wait_for(f"{key}:done", 1) == [3]
+    assert sample.CALLS[key] == [1, 2, 3]
+    eventually(lambda: stored_bodies(storage_connection_string, unique_name) == [])
+    poison = queue(storage_connection_string, f"{unique_name}-poison")
+    with pytest.raises(ResourceNotFoundError):
+        poison.get_queue_properties()
+
+
+def test_several_workers_process_each_message_once(
+    storage_connection_string: str, unique_name: str
+) -> None:
+    environ = {"SAMPLE_STORAGE": storage_connection_string, "SAMPLE_QUEUE": unique_name}
+    with DevHost(sample.app, port=0, environ=environ, http=False, timers=False,
+                 concurrency=4, poll_interval=0.05):
+        keys = [send_task(storage_connection_string, unique_name, fail_until=0)[0]
+                for _ in range(12)]
+        for key in keys:
+            assert sample.wait_for(f"{key}:done", 1) == [1]
+    assert all(sample.CALLS[key] == [1] for key in keys)
+
+
+# --- timers -----------------------------------------------------------------------------
+
+
+def test_timer_runs_when_triggered(host: DevHost) -> None:
+    before = len(sample.CALLS["yearly"])
+    assert host.run_timer("yearly", past_due=True) == "ran"
+    assert sample.CALLS["yearly"][before:] == [True]
+
+
+def test_timer_runs_from_the_admin_route(host: DevHost, client: httpx.Client) -> None:
+    before = len(sample.CALLS["yearly"])
+    assert client.post("/admin/functions/yearly", json={"input": ""}).status_code == 202
+    assert sample.CALLS["yearly"][before:] == [False]
+
+
+def test_timer_runs_on_its_schedule(host: DevHost) -> None:
+    before = len(sample.CALLS["every_second"])
+    assert len(sample.wait_for("every_second", before + 1, timeout=3)) > before
+
+
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        ("*/5 * * * * *", "2026-01-01T10:00:03", "2026-01-01T10:00:05"),
+        ("0 */15 * * * *", "2026-01-01T10:14:59", "2026-01-01T10:15:00"),
+        ("0 30 9 * * 1-5", "2026-11-27T09:30:00", "2026-11-30T09:30:00"),  # Friday -> Monday
+        ("0 0 0 29 2 *", "2026-03-01T00:00:00", "2028-02-29T00:00:00"),
+        ("10,20 0 3 1 1 *", "2026-01-01T03:00:10", "2026-01-01T03:00:20"),
+    ],
+)
+def test_ncrontab_next_occurrence(expression: str, after: str, expected: str) -> None:
+    moment = datetime.fromisoformat(after).replace(tzinfo=UTC)
+    assert Schedule.parse(expression).next_after(moment).isoformat() == f"{expected}+00:00"
+
+
+def test_ncrontab_rejects_five_field_cron() -> None:
+    with pytest.raises(ValueError, match="6 fields"):
+        Schedule.parse("*/5 * * * *")
+
+
+# --- the real app -----------------------------------------------------------------------
+
+
+def test_function_app_loads_and_health_answers(
+    storage_connection_string: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import function_app
+    from sync_core import bootstrap
+
+    # The app reads os.environ (through bootstrap), so the settings go there.
+    monkeypatch.setenv("SYNC_STORAGE", storage_connection_string)
+    monkeypatch.setenv("AzureWebJobsStorage", storage_connection_string)
+    monkeypatch.setenv("SECRETS_KEY", base64.urlsafe_b64encode(bytes(32)).decode())
+    bootstrap.reset()
+    # Building the host checks every function (triggers, bindings, schedules). Its queue
+    # pumps and timers stay off: other tests share this Azurite and the app's fixed queue
+    # names, and a pump here would take their messages.
+    try:
+        with DevHost(function_app.app, port=0, queues=False, timers=False) as running:
+            response = httpx.get(f"{running.url}/api/health", timeout=10)
+    finally:
+        bootstrap.reset()
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "ok"
