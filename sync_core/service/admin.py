@@ -141,6 +141,7 @@ def put_integration(
     effective = _with_stored_secrets(config, old)
     warnings = _check_against_boards(ctx, integration_id, effective)
     ctx.state.integrations.put(integration_id, config)
+    ctx.configs.forget(integration_id)
     ctx.layouts.forget(integration_id)
     for warning in warnings:
         ctx.record(integration_id, Level.WARN, warning, reason="configuration")
@@ -149,12 +150,13 @@ def put_integration(
 
 
 def get_integration(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
-    return public_view(integration_id, load_integration(ctx, integration_id))
+    return public_view(integration_id, load_integration(ctx, integration_id, fresh=True))
 
 
 def delete_integration(ctx: SyncContext, integration_id: str) -> None:
-    load_integration(ctx, integration_id)
+    load_integration(ctx, integration_id, fresh=True)
     ctx.state.integrations.delete(integration_id)
+    ctx.configs.forget(integration_id)
     ctx.layouts.forget(integration_id)
 
 

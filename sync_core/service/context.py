@@ -17,7 +17,7 @@ from ..adapters.state.deliveries import Delivery
 from ..ports import Boards, Conviso
 from ..rules import BoardLayout, IntegrationConfig, Level, Route
 
-__all__ = ["LayoutCache", "SyncContext"]
+__all__ = ["ConfigCache", "LayoutCache", "SyncContext"]
 
 #: Board metadata changes rarely; five minutes bounds how long a renamed column confuses us.
 LAYOUT_TTL_S = 300.0
@@ -56,6 +56,38 @@ class LayoutCache:
                     del self._entries[key]
 
 
+#: How long a worker process trusts a configuration it read; a PUT in the same process
+#: takes effect at once, one in another process within this bound.
+CONFIG_TTL_S = 30.0
+
+
+class ConfigCache:
+    """Integration configurations per process, kept briefly: two Table reads fewer per event."""
+
+    def __init__(self, ttl: float = CONFIG_TTL_S, clock: Callable[[], float] = time.monotonic):
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, IntegrationConfig]] = {}
+
+    def get(
+        self, integration_id: str, load: Callable[[str], IntegrationConfig | None]
+    ) -> IntegrationConfig | None:
+        with self._lock:
+            entry = self._entries.get(integration_id)
+        if entry is not None and self._clock() - entry[0] < self._ttl:
+            return entry[1]
+        config = load(integration_id)
+        if config is not None:  # never cache an absence: a new integration works at once
+            with self._lock:
+                self._entries[integration_id] = (self._clock(), config)
+        return config
+
+    def forget(self, integration_id: str) -> None:
+        with self._lock:
+            self._entries.pop(integration_id, None)
+
+
 @dataclass
 class SyncContext:
     """The service's dependencies: state, client factories, caches, the clock."""
@@ -67,6 +99,11 @@ class SyncContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     #: routes this process paused after a configuration error (R14), to resume on success
     paused: set[tuple[str, str]] = field(default_factory=set)
+    configs: ConfigCache = field(default_factory=ConfigCache)
+
+    def config(self, integration_id: str) -> IntegrationConfig | None:
+        """The integration's configuration, from this process's short-lived cache."""
+        return self.configs.get(integration_id, self.state.integrations.get)
 
     def record(self, integration_id: str, level: Level, message: str, **details: object) -> None:
         """One line of the integration's recent deliveries (R11)."""

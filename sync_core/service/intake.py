@@ -46,8 +46,11 @@ class Accepted:
         return {"status": self.note, "event_id": self.event_id, "enqueued": self.enqueued}
 
 
-def load_integration(ctx: SyncContext, integration_id: str) -> IntegrationConfig:
-    config = ctx.state.integrations.get(integration_id)
+def load_integration(
+    ctx: SyncContext, integration_id: str, *, fresh: bool = False
+) -> IntegrationConfig:
+    """The configuration or ``IntegrationNotFound``; ``fresh`` skips the process cache."""
+    config = ctx.state.integrations.get(integration_id) if fresh else ctx.config(integration_id)
     if config is None:
         raise IntegrationNotFound(f"integration '{integration_id}' does not exist")
     return config

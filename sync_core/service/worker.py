@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
+from ..adapters.auth import ReauthorizationNeeded
 from ..adapters.azure_devops import ConfigurationError
 from ..adapters.conviso import ConvisoAuthError, ConvisoQueryError, ConvisoRequestError
 from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
@@ -22,6 +23,7 @@ from ..rules import IntegrationConfig, Level, route_for
 from .context import SyncContext
 from .inbound import apply_board_change
 from .messages import InboundMessage, OutboundMessage
+from .oauth import mark_needs_reauthorization
 from .outbound import apply_vulnerability
 
 __all__ = ["MAX_DEQUEUE_COUNT", "run_inbound", "run_outbound"]
@@ -58,7 +60,7 @@ def _run(
     use_case: Callable[[IntegrationConfig], None],
 ) -> None:
     iid = message.integration_id
-    config = ctx.state.integrations.get(iid)
+    config = ctx.config(iid)
     if config is None:
         log.warning("dropped a message of integration %s, which no longer exists", iid)
         return
@@ -67,6 +69,9 @@ def _run(
         subject["vulnerability_id"] = message.issue_id
     try:
         use_case(config)
+    except ReauthorizationNeeded as exc:
+        # No retry can fix a revoked consent: say so once, complete the message (R15).
+        mark_needs_reauthorization(ctx, exc)
     except _PERMANENT as exc:
         key = _route_key(config, message)
         ctx.record(
