@@ -32,10 +32,9 @@ def error(status: int, code: str, message: str) -> func.HttpResponse:
 def _known(exc: Exception) -> func.HttpResponse | None:
     """Errors with a meaning for the caller; imported late to keep cold starts cheap."""
     from .adapters.state.errors import InvalidCursor, InvalidKey, StateError
-    from .edge import EdgeError
-    from .service import ServiceError
+    from .errors import AnsweredError
 
-    if isinstance(exc, EdgeError | ServiceError):
+    if isinstance(exc, AnsweredError):
         return error(exc.status, exc.code, exc.message)
     if isinstance(exc, InvalidKey | InvalidCursor):
         return error(400, "bad_request", str(exc))

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .adapters.azure_devops.payloads import WorkItemUpdatedEvent
+from .errors import AnsweredError
 from .rules import BoardChange, Vulnerability, WebhookConfig
 
 __all__ = [
@@ -51,15 +52,11 @@ VULNERABILITY_TYPES = (
 ASSESSMENT_COMPLETED = "com.convisoappsec.assessment.completed"
 
 
-class EdgeError(Exception):
+class EdgeError(AnsweredError):
     """A request refused at the edge; ``status`` and ``code`` become the JSON error."""
 
     status = 400
     code = "bad_request"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class BadRequest(EdgeError):

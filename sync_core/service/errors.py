@@ -10,16 +10,13 @@
 
 from __future__ import annotations
 
+from ..errors import AnsweredError
+
 __all__ = ["IntegrationNotFound", "InvalidInput", "Retry", "ServiceError"]
 
 
-class ServiceError(Exception):
-    status = 500
-    code = "internal"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ServiceError(AnsweredError):
+    """A use case's refusal or condition."""
 
 
 class IntegrationNotFound(ServiceError):

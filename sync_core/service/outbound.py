@@ -30,6 +30,7 @@ from ..rules import (
     SkipReason,
     UpdateWorkItem,
     Vulnerability,
+    WorkItemView,
     history_note,
     plan_outbound,
     record_applied,
@@ -61,6 +62,24 @@ class _Job:
         self.ctx, self.integration_id, self.config = ctx, integration_id, config
         self.message, self.claimant = message, claimant
         self.boards: Boards = ctx.boards_for(integration_id, config)
+
+    def plan(
+        self,
+        vulnerability: Vulnerability,
+        route: Route,
+        layout: BoardLayout,
+        link: Link | None,
+        card: WorkItemView | None,
+    ) -> Decision:
+        return plan_outbound(
+            vulnerability,
+            config=self.config,
+            route=route,
+            layout=layout,
+            link=link,
+            card=card,
+            backfill=self.message.backfill,
+        )
 
     def record(self, level: Level, message: str, **details: object) -> None:
         self.ctx.record(
@@ -112,15 +131,7 @@ def apply_vulnerability(
 
 
 def _first_card(job: _Job, vulnerability: Vulnerability, route: Route, layout: BoardLayout) -> None:
-    decision = plan_outbound(
-        vulnerability,
-        config=job.config,
-        route=route,
-        layout=layout,
-        link=None,
-        card=None,
-        backfill=job.message.backfill,
-    )
+    decision = job.plan(vulnerability, route, layout, None, None)
     if not isinstance(decision, CreateWorkItem):
         _finish(job, vulnerability, route, decision)
         return
@@ -252,15 +263,7 @@ def _existing_card(
     for attempt in range(_CONFLICT_ATTEMPTS):
         if card is None:
             card = _read_card(job, link, route, layout)
-        decision = plan_outbound(
-            vulnerability,
-            config=job.config,
-            route=route,
-            layout=layout,
-            link=link,
-            card=card,
-            backfill=job.message.backfill,
-        )
+        decision = job.plan(vulnerability, route, layout, link, card)
         if isinstance(decision, CreateWorkItem):  # the card was deleted (R6)
             _create(job, vulnerability, route, layout, decision, etag, replacing=(link, etag))
             return
