@@ -16,11 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from ..retry_after import parse_retry_after
 from .auth import Auth
 from .errors import (
     AuthenticationError,
@@ -280,18 +280,7 @@ def _error_text(response: httpx.Response) -> tuple[str, str | None]:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return parse_retry_after(response.headers)
 
 
 def _rate_limit_delay(response: httpx.Response) -> float | None:

@@ -10,10 +10,10 @@ spent by the queue than by a Functions worker sleeping.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+
+from ..retry_after import parse_retry_after
 
 __all__ = [
     "BASE_DELAY",
@@ -48,24 +48,3 @@ class Backoff:
             return max(0.0, retry_after)
         ceiling = min(self.cap, self.base * math.pow(2, attempt))
         return ceiling / 2 + self.jitter() * ceiling / 2
-
-
-def parse_retry_after(
-    headers: Mapping[str, str], *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> float | None:
-    """``Retry-After`` as seconds: either delta-seconds or an HTTP date; None when absent."""
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now()).total_seconds())
