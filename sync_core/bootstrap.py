@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from .adapters.auth import TokenProviders
 from .adapters.azure_devops import AuthenticationError, AzureDevOpsClient
 from .adapters.azure_devops.auth import Auth, BearerTokenAuth, PatAuth
 from .adapters.azure_devops.transport import RetryPolicy
@@ -50,14 +51,14 @@ def _fingerprint(*parts: str | None) -> str:
 class _Clients:
     """Per-integration clients over one connection pool per remote host."""
 
-    def __init__(self, settings: Mapping[str, str]) -> None:
+    def __init__(self, settings: Mapping[str, str], state: StateStore) -> None:
         self._settings = settings
+        self._tokens = TokenProviders(settings, state.oauth)
         self._attempts = max(1, int(_setting(settings, "SYNC_HTTP_ATTEMPTS")))
         self._lock = threading.Lock()
         self._boards: dict[tuple[str, str], Boards] = {}
         self._conviso: dict[tuple[str, str], Conviso] = {}
         self._http: dict[str, httpx.Client] = {}
-        self._credential: object | None = None
 
     def _pool(self, name: str) -> httpx.Client:
         with self._lock:
@@ -75,20 +76,9 @@ class _Clients:
             if config.auth.pat is None:
                 raise AuthenticationError("this integration has no personal access token")
             return PatAuth(config.auth.pat.get_secret_value())
-        if mode == "service_principal":
-            return BearerTokenAuth(self._service_principal_token)
-        raise AuthenticationError(
-            f"integration {integration_id} uses OAuth and has not been authorized yet: "
-            f"open /api/oauth/start?integration={integration_id}"
-        )
-
-    def _service_principal_token(self) -> str:
-        """Managed identity in Azure, client secret or certificate where configured."""
-        if self._credential is None:
-            from azure.identity import DefaultAzureCredential  # heavy: only when used
-
-            self._credential = DefaultAzureCredential()
-        return self._credential.get_token(f"{AZURE_DEVOPS_RESOURCE}/.default").token  # type: ignore[attr-defined]
+        # oauth: the sealed per-integration MSAL cache, refreshed silently;
+        # service_principal: azure-identity (managed identity or client credentials)
+        return BearerTokenAuth(self._tokens.for_mode(mode, integration_id))
 
     def boards(self, integration_id: str, config: IntegrationConfig) -> Boards:
         pat = config.auth.pat.get_secret_value() if config.auth.pat else None
@@ -132,7 +122,7 @@ def build_context(settings: Mapping[str, str], *, state: StateStore | None = Non
     """A context for these settings; the storage tables and queues are created once here."""
     store = state or state_from_settings(settings)
     store.ensure()
-    clients = _Clients(settings)
+    clients = _Clients(settings, store)
     return SyncContext(state=store, boards_for=clients.boards, conviso_for=clients.conviso)
 
 

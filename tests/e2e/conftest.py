@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -39,11 +40,12 @@ def conviso() -> Iterator[ConvisoEmulator]:
         yield emulator
 
 
-@pytest.fixture(scope="session")
-def app_host(
-    azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator
+@contextmanager
+def running_app(
+    azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator, **extra: str
 ) -> Iterator[DevHost]:
-    """The deployed ``function_app`` served by the development host, two queue workers."""
+    """``function_app`` in the development host with the emulators' settings (plus
+    ``extra``) in the environment, two queue workers; the environment is restored after."""
     settings = {
         "SYNC_STORAGE": azurite.connection_string,
         "AzureWebJobsStorage": azurite.connection_string,
@@ -52,6 +54,7 @@ def app_host(
         "CONVISO_API_URL": conviso.url,
         # one attempt per request: the queue's five attempts are what these tests exercise
         "SYNC_HTTP_ATTEMPTS": "1",
+        **extra,
     }
     saved = {k: os.environ.get(k) for k in settings}
     os.environ.update(settings)
@@ -70,6 +73,15 @@ def app_host(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def app_host(
+    azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator
+) -> Iterator[DevHost]:
+    """The deployed ``function_app`` served by the development host, two queue workers."""
+    with running_app(azurite, boards, conviso) as host:
+        yield host
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from .events import EventStore
 from .integrations import IntegrationStore
 from .leases import LeaseStore
 from .links import DEFAULT_CLAIM_TTL, LinkStore
+from .oauth import OAuthStore
 from .queues import QueueGateway
 from .secret_box import SecretBox
 from .table import Table
@@ -42,6 +43,8 @@ class StateStore:
     watermarks: WatermarkStore
     leases: LeaseStore
     queues: QueueGateway
+    #: pending OAuth sign-ins and each integration's sealed token cache (R15)
+    oauth: OAuthStore
     tables: tuple[Table, ...]
     counts: OperationCounts
 
@@ -82,7 +85,8 @@ def state_from_settings(
 
     links, events, deliveries = table("links"), table("events"), table("deliveries")
     watermarks, leases, integrations = table("watermarks"), table("leases"), table("integrations")
-    per_integration = (links, events, deliveries, watermarks, leases)
+    oauth = table("oauth")
+    per_integration = (links, events, deliveries, watermarks, leases, oauth)
     return StateStore(
         integrations=IntegrationStore(integrations, box, per_integration),
         links=LinkStore(links, claim_ttl=claim_ttl),
@@ -91,6 +95,7 @@ def state_from_settings(
         watermarks=WatermarkStore(watermarks),
         leases=LeaseStore(leases),
         queues=QueueGateway(clients.queues, counts),
+        oauth=OAuthStore(oauth, box),
         tables=(integrations, *per_integration),
         counts=counts,
     )
