@@ -5,13 +5,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := .make
 
-.PHONY: run test lint bootstrap clean
+.PHONY: run test lint bootstrap clean demo
 
 bootstrap: $(STAMP)/python $(STAMP)/node
 
 $(STAMP)/python: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	mkdir -p $(STAMP) && touch $@
+
+# checkov (run by tests/infra) gets its own environment: it pins packaging<24, which pytest refuses.
+$(STAMP)/checkov: infra/requirements-checks.txt
+	test -x $(VENV)/checkov/bin/python || $(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements-checks.txt
 	mkdir -p $(STAMP) && touch $@
 
 $(STAMP)/node: package.json package-lock.json
@@ -21,11 +27,14 @@ $(STAMP)/node: package.json package-lock.json
 lint: bootstrap
 	$(BIN)/ruff check .
 
-test: lint
+test: lint $(STAMP)/checkov
 	$(BIN)/python -m pytest
 
 run: bootstrap
 	$(BIN)/python -m localdev.run
+
+demo: bootstrap
+	$(BIN)/python -m localdev.demo
 
 clean:
 	rm -rf $(VENV) node_modules $(STAMP) .azurite

@@ -1,0 +1,32 @@
+"""The infrastructure as parsed Bicep, for tests that read it like the deployment would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
+MAIN = INFRA / "main.bicep"
+RESOURCES = INFRA / "app" / "resources.bicep"
+BICEP_FILES = (MAIN, RESOURCES)
+
+
+def parse_bicep(path: Path) -> dict[str, Any]:
+    """pycep's JSON view of one file; a syntax error raises with its line and column."""
+    pycep = pytest.importorskip(
+        "pycep", reason="pycep-parser is not installed: run `make bootstrap` (requirements-dev.txt)"
+    )
+    return pycep.BicepParser().parse(file_path=path)
+
+
+@pytest.fixture(scope="session")
+def resources_bicep() -> dict[str, Any]:
+    return parse_bicep(RESOURCES)
+
+
+@pytest.fixture(scope="session")
+def main_bicep() -> dict[str, Any]:
+    return parse_bicep(MAIN)
