@@ -23,6 +23,9 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+import httpx
 
 from localdev.azurite import connection_string, start_azurite
 from localdev.devhost import DEFAULT_PORT, DevHost
@@ -88,6 +91,34 @@ def apply_settings(stack: ExitStack) -> list[str]:
     return lines
 
 
+BOARDS_PORT, CONVISO_PORT = 7072, 7073  # beside the functions on 7071
+
+
+def start_emulators(stack: ExitStack) -> list[str]:
+    """The Azure Boards and Conviso emulators, unless settings point at real services."""
+    from localdev.boards_emulator import BoardsEmulator
+    from localdev.conviso_emulator import ConvisoEmulator
+    from localdev.demo import CONVISO_KEY
+
+    lines = []
+    if "AZURE_DEVOPS_BASE_URL" not in os.environ:
+        boards = stack.enter_context(BoardsEmulator(port=BOARDS_PORT))
+        os.environ["AZURE_DEVOPS_BASE_URL"] = boards.url
+        stack.callback(os.environ.pop, "AZURE_DEVOPS_BASE_URL", None)
+        _EMULATORS["boards"] = boards
+        lines.append(f"boards   Azure Boards emulator {boards.organization_url} (PAT {boards.pat})")
+    if "CONVISO_API_URL" not in os.environ:
+        conviso = stack.enter_context(ConvisoEmulator(api_key=CONVISO_KEY, port=CONVISO_PORT))
+        os.environ["CONVISO_API_URL"] = conviso.url
+        stack.callback(os.environ.pop, "CONVISO_API_URL", None)
+        _EMULATORS["conviso"] = conviso
+        lines.append(f"conviso  Conviso emulator {conviso.url}")
+    return lines
+
+
+_EMULATORS: dict[str, Any] = {}
+
+
 def start_functions(stack: ExitStack) -> list[str]:
     """The dev host over ``function_app.app`` (imported only now that the settings are set).
 
@@ -96,11 +127,45 @@ def start_functions(stack: ExitStack) -> list[str]:
     host = DevHost(port=int(os.environ.get("DEVHOST_PORT", DEFAULT_PORT)))
     host.start()
     stack.callback(host.stop)
+    os.environ["FUNCTIONS_URL"] = host.url
     return [f"functions {host.url}"] + [f"  {line}" for line in host.describe()]
 
 
+def create_sample_integration(stack: ExitStack) -> list[str]:
+    """Integration ``demo`` on the emulators, with its service hooks, ready for an event."""
+    boards = _EMULATORS.get("boards")
+    conviso = _EMULATORS.get("conviso")
+    if boards is None or conviso is None:
+        return ["sample  skipped: settings point at real services"]
+    from localdev.demo import ASSETS, COMPANY, HOOK_TOKEN, INTEGRATION, integration_config
+
+    conviso.add_company("Fabrikam", id=COMPANY)
+    for asset_id, name in ASSETS.items():
+        conviso.add_asset(COMPANY, name, id=asset_id)
+    app = os.environ.get("FUNCTIONS_URL", "")
+    with httpx.Client(base_url=f"{app}/api", timeout=30) as client:
+        client.put(
+            f"/integrations/{INTEGRATION}", json=integration_config(boards)
+        ).raise_for_status()
+    hook = f"{app}/api/integrations/{INTEGRATION}/boards-webhook?token={HOOK_TOKEN}"
+    for project in ("Fabrikam", "Payments"):
+        boards.subscribe(hook, project=project, changed_fields="System.BoardColumn")
+        boards.subscribe(hook, project=project, changed_fields="System.State")
+    return [
+        f"sample  integration '{INTEGRATION}' configured on the emulators, service hooks set",
+        "        send a vulnerability:  .venv/bin/python -m localdev.post_event",
+        f"        recent deliveries:     curl {app}/api/integrations/{INTEGRATION}/deliveries",
+    ]
+
+
 # In start order; each registers its own stop on the stack. Emulators go before functions.
-SERVICES: list[Service] = [start_storage, apply_settings, start_functions]
+SERVICES: list[Service] = [
+    start_storage,
+    apply_settings,
+    start_emulators,
+    start_functions,
+    create_sample_integration,
+]
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

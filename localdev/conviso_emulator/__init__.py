@@ -66,6 +66,7 @@ class ConvisoEmulator:
         rate_limit: int = 1200,
         rate_window: float = 60.0,
         store: ConvisoStore | None = None,
+        port: int = 0,
     ) -> None:
         self.store = store or ConvisoStore()
         self._initial = (api_key, rate_limit, rate_window)
@@ -73,7 +74,7 @@ class ConvisoEmulator:
             self.store, api_key=api_key, rate_limit=RateLimit(rate_limit, rate_window)
         )
         self._server: ServerThread | None = None
-        self._port = 0
+        self._port = port
         # Seeding and scan-style changes are the store's own methods.
         self.add_company = self.store.add_company
         self.add_asset = self.store.add_asset
