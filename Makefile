@@ -20,6 +20,12 @@ $(STAMP)/checkov: infra/requirements-checks.txt
 	$(VENV)/checkov/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements-checks.txt
 	mkdir -p $(STAMP) && touch $@
 
+# Browser tests (tests/browser) drive Debian's chromium through Playwright: the system
+# package, never a browser downloaded by a test tool. CI runs as root on Debian.
+$(STAMP)/chromium:
+	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	mkdir -p $(STAMP) && touch $@
+
 $(STAMP)/node: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(STAMP) && touch $@
@@ -27,7 +33,7 @@ $(STAMP)/node: package.json package-lock.json
 lint: bootstrap
 	$(BIN)/ruff check .
 
-test: lint $(STAMP)/checkov
+test: lint $(STAMP)/checkov $(STAMP)/chromium
 	$(BIN)/python -m pytest
 
 run: bootstrap

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from blueprints import check, oauth
+from blueprints import admin_page, check, oauth
 from blueprints.common import ANONYMOUS, STORAGE, body, ctx, error, guarded, integration_id, ok
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -17,6 +17,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 # Feature blueprints register here, one line each: app.register_functions(<module>.bp)
 app.register_functions(oauth.bp)
 app.register_functions(check.bp)
+app.register_functions(admin_page.bp)
 
 
 # ------------------------------------------------------------------- webhooks (R12)

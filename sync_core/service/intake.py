@@ -144,11 +144,14 @@ def accept_boards_event(
         event_id = str(document.get("id", ""))[:256]
         return Accepted(200, event_id, 0, note="ignored")
     message = InboundMessage(integration_id=integration_id, event_id=change.event_id, change=change)
+    # One revision is one change: the State hook and the Board Column hook both report a
+    # move that changes both, under different event ids. Keying on the revision makes the
+    # second a duplicate, so Conviso hears of the move once.
     return _enqueue_once(
         ctx,
         integration_id,
         BOARDS,
-        change.event_id,
+        f"{change.work_item_id}:{change.rev}",
         INBOUND_QUEUE,
         [message.model_dump(mode="json")],
     )

@@ -223,7 +223,8 @@ def test_a_message_failing_five_times_is_an_error_delivery_and_replay_heals_it(s
     sync.boards.inject_status(503, times=1000, method="POST")
     sync.publish(issue)
     poisoned = wait_until(
-        lambda: [d for d in sync.deliveries(level="error") if d.get("reason") == "poisoned"]
+        lambda: [d for d in sync.deliveries(level="error") if d.get("reason") == "poisoned"],
+        timeout=45,
     )
     assert (
         "conviso-to-boards-poison" in poisoned[0]["message"]
@@ -234,3 +235,20 @@ def test_a_message_failing_five_times_is_an_error_delivery_and_replay_heals_it(s
     answer = sync.api.post(f"/integrations/{sync.id}/replay")
     assert answer.status_code == 200 and answer.json()["total"] == 1
     _one_card(sync, issue)
+
+
+def test_one_move_reported_by_both_hooks_reaches_conviso_once(sync: Sync) -> None:
+    sync.configure()
+    sync.subscribe_hooks()  # the seed's two hooks: Board Column and State
+    issue = sync.seed()
+    card = _created(sync, issue)
+    sync.boards.move_card(card["id"], column="Active", state="Active")
+    wait_until(lambda: _statuses_set_by_app(sync, issue) == ["IN_PROGRESS"])
+    sync.boards.wait_for_deliveries(5)
+    moved = [
+        d
+        for d in sync.boards.deliveries
+        if d.work_item_id == card["id"] and d.result == "succeeded"
+    ]
+    assert len(moved) >= 2  # both subscriptions fired for the one revision, both answered 2xx
+    assert _statuses_set_by_app(sync, issue) == ["IN_PROGRESS"]

@@ -1,0 +1,822 @@
+/* The admin page: plain JavaScript over the admin API, no framework, no build step.
+ *
+ * The admin key lives in sessionStorage (this tab only) and goes out as x-functions-key on
+ * every call. Secrets are write-only: the page shows whether each is "set", sends one only
+ * when someone typed it, and never receives one back.
+ */
+"use strict";
+
+const SEVERITIES = ["NOTIFICATION", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+const STATUSES = [
+  ["IDENTIFIED", "Identified (required)"],
+  ["IN_PROGRESS", "In progress"],
+  ["AWAITING_VALIDATION", "Awaiting validation (fix claimed)"],
+  ["FIX_ACCEPTED", "Fixed (default: the Completed state)"],
+  ["RISK_ACCEPTED", "Risk accepted"],
+  ["FALSE_POSITIVE", "False positive"],
+];
+const HOOK_STATUS = { enabled: "enabled", onProbation: "on probation" };
+const KEY = "conviso-boards-admin-key";
+const $ = (id) => document.getElementById(id);
+
+const page = {
+  id: null,          // the integration's id
+  stored: null,      // the last configuration read from or saved to the API (public view)
+  routes: [],        // the routes being edited: {default, asset_id, project, team, ...}
+  typed: {},         // secrets typed in this session, by path (never read from the server)
+  discovered: {},    // discovery answers, by request
+  cursor: null,
+  timer: null,
+  routesStale: true, // the route cards need drawing again from page.routes
+};
+
+/* ------------------------------------------------------------------ calls */
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { "x-functions-key": sessionStorage.getItem(KEY) || "" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let answer;
+  try {
+    answer = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (exc) {
+    throw new ApiError(0, "network", "the app did not answer; is it running?");
+  }
+  let data = null;
+  try { data = await answer.json(); } catch (exc) { data = null; }
+  if (!answer.ok) {
+    const err = (data && data.error) || {};
+    const code = err.code || (answer.status === 401 ? "unauthorized" : "http_" + answer.status);
+    const message = err.message || "the request failed (HTTP " + answer.status + ")";
+    if (answer.status === 401 && code === "unauthorized") keyRefused();
+    throw new ApiError(answer.status, code, message);
+  }
+  return data;
+}
+
+const integrationPath = (suffix) => "integrations/" + encodeURIComponent(page.id) + (suffix || "");
+
+/* ------------------------------------------------------------ key, pick */
+
+function show(screen) {
+  for (const name of ["screen-key", "screen-pick"]) $(name).hidden = name !== screen;
+  $("workspace").hidden = screen !== "workspace";
+  $("forget-key").hidden = screen === "screen-key";
+}
+
+function keyRefused() {
+  sessionStorage.removeItem(KEY);
+  stopAutoRefresh();
+  show("screen-key");
+  $("key-error").textContent = "The admin key was refused. Enter the app's function key.";
+  $("admin-key").focus();
+}
+
+async function submitKey(event) {
+  event.preventDefault();
+  $("key-error").textContent = "";
+  sessionStorage.setItem(KEY, $("admin-key").value);
+  try {
+    await api("GET", "console/session");
+  } catch (exc) {
+    if (exc.code !== "unauthorized") $("key-error").textContent = exc.message;
+    return;
+  }
+  $("admin-key").value = "";
+  show("screen-pick");
+  $("integration-id").focus();
+}
+
+async function submitPick(event) {
+  event.preventDefault();
+  const id = $("integration-id").value.trim();
+  $("pick-error").textContent = "";
+  page.id = id;
+  page.typed = {};
+  try {
+    page.stored = await api("GET", integrationPath());
+  } catch (exc) {
+    if (exc.status !== 404) { $("pick-error").textContent = exc.message; return; }
+    page.stored = null;
+  }
+  $("current").textContent = "Integration: " + id + (page.stored ? "" : " (new)");
+  fillForm(page.stored);
+  show("workspace");
+  openTab("connect");
+  refreshConnection();
+}
+
+/* ----------------------------------------------------------------- tabs */
+
+function openTab(name) {
+  for (const button of document.querySelectorAll(".tabs button")) {
+    const here = button.dataset.tab === name;
+    if (here) button.setAttribute("aria-current", "page"); else button.removeAttribute("aria-current");
+  }
+  for (const tab of document.querySelectorAll(".tab")) tab.hidden = tab.id !== "tab-" + name;
+  $("savebar").hidden = name === "check" || name === "deliveries";
+  if (name === "webhooks") showWebhookUrls();
+  if (name === "deliveries") { loadDeliveries(false); startAutoRefresh(); } else stopAutoRefresh();
+  if (name === "routes" && page.routesStale) renderRoutes();
+}
+
+/* ------------------------------------------------------------- the form */
+
+function secretState(id, path) {
+  const set = page.typed[path] || (page.stored && page.stored.secrets && page.stored.secrets[path]);
+  $(id).textContent = set ? "set" : "not set";
+}
+
+function authMode() {
+  return document.querySelector("input[name=auth-mode]:checked").value;
+}
+
+function showAuthFields() {
+  const mode = authMode();
+  $("pat-field").hidden = mode !== "pat";
+  $("oauth-field").hidden = mode !== "oauth";
+  $("sp-field").hidden = mode !== "service_principal";
+}
+
+function fillForm(config) {
+  const c = config || {};
+  $("organization").value = c.organization || "";
+  const mode = (c.auth && c.auth.mode) || "pat";
+  document.querySelector("input[name=auth-mode][value=" + mode + "]").checked = true;
+  showAuthFields();
+  for (const id of ["pat", "api-key", "hook-token", "event-secret"]) $(id).value = "";
+  $("company-id").value = (c.conviso && c.conviso.company_id) || "";
+  $("portal-url").value = (c.conviso && c.conviso.portal_url) || "https://app.convisoappsec.com";
+  const map = c.severity_map || { LOW: 4, MEDIUM: 3, HIGH: 2, CRITICAL: 1 };
+  for (const sev of SEVERITIES) $("prio-" + sev).value = map[sev] ? String(map[sev]) : "";
+  const policy = c.severity_policy || ["MEDIUM", "HIGH", "CRITICAL"];
+  document.querySelector("input[name=policy][value=" + (policy === "all" ? "all" : "some") + "]").checked = true;
+  for (const sev of SEVERITIES) $("policy-" + sev).checked = policy === "all" || policy.includes(sev);
+  page.routes = (c.routes || []).map((r) => ({ ...r, status_map: { ...r.status_map } }));
+  if (!page.routes.length) page.routes.push(emptyRoute(true));
+  page.routesStale = true;
+  refreshSecretStates();
+  clearErrors();
+  $("save-result").textContent = "";
+  $("check-table").hidden = true;
+  $("check-summary").textContent = "";
+  $("hooks-table").hidden = true;
+}
+
+function refreshSecretStates() {
+  secretState("pat-state", "auth.pat");
+  secretState("api-key-state", "conviso.api_key");
+  secretState("hook-token-state", "webhook.token");
+  secretState("event-secret-state", "event_secret");
+}
+
+function emptyRoute(isDefault) {
+  return { default: isDefault, asset_id: isDefault ? null : "", project: "", team: "", board: "",
+    work_item_type: "", lane: null, status_map: {} };
+}
+
+function buildSeverityControls() {
+  const map = $("severity-map");
+  const policy = $("policy-severities");
+  for (const sev of SEVERITIES) {
+    const field = document.createElement("div");
+    field.className = "field";
+    const label = document.createElement("label");
+    label.htmlFor = "prio-" + sev;
+    label.textContent = sev + (sev === "NOTIFICATION" ? " (optional)" : "");
+    const select = document.createElement("select");
+    select.id = "prio-" + sev;
+    select.dataset.field = "severity_map." + sev;
+    if (sev === "NOTIFICATION") select.append(new Option("— no card priority —", ""));
+    for (const p of [1, 2, 3, 4]) select.append(new Option("Priority " + p, String(p)));
+    field.append(label, select);
+    map.append(field);
+    const check = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.id = "policy-" + sev;
+    check.append(box, " " + sev);
+    policy.append(check);
+  }
+}
+
+function secretInput(id, path) {
+  const value = $(id).value;
+  if (value) page.typed[path] = true;
+  return value || undefined;
+}
+
+function configFromForm() {
+  const severityMap = {};
+  for (const sev of SEVERITIES) {
+    const v = $("prio-" + sev).value;
+    if (v) severityMap[sev] = Number(v);
+  }
+  const policy = document.querySelector("input[name=policy]:checked").value === "all"
+    ? "all" : SEVERITIES.filter((s) => $("policy-" + s).checked);
+  const auth = { mode: authMode() };
+  if (auth.mode === "pat") auth.pat = secretInput("pat", "auth.pat");
+  const config = {
+    organization: $("organization").value.trim(),
+    auth,
+    conviso: {
+      company_id: $("company-id").value.trim(),
+      api_key: secretInput("api-key", "conviso.api_key"),
+      portal_url: $("portal-url").value.trim(),
+    },
+    event_secret: secretInput("event-secret", "event_secret"),
+    webhook: {
+      token: secretInput("hook-token", "webhook.token"),
+      basic_username: page.stored && page.stored.webhook ? page.stored.webhook.basic_username : null,
+    },
+    severity_policy: policy,
+    severity_map: severityMap,
+    routes: page.routes.map(routeForSave),
+  };
+  if (page.stored && page.stored.service_identity) config.service_identity = page.stored.service_identity;
+  return JSON.parse(JSON.stringify(config)); // drops the undefined (unchanged) secrets
+}
+
+function routeForSave(r) {
+  const out = { project: r.project, team: r.team, board: r.board, work_item_type: r.work_item_type,
+    lane: r.lane || null, status_map: {} };
+  if (r.default) out.default = true; else out.asset_id = (r.asset_id || "").trim();
+  if (r.area_path) out.area_path = r.area_path;
+  if (r.iteration_path) out.iteration_path = r.iteration_path;
+  for (const [status, target] of Object.entries(r.status_map)) {
+    const t = {};
+    if (target.state) t.state = target.state;
+    if (target.column) t.column = target.column;
+    if (t.state || t.column) out.status_map[status] = t;
+  }
+  return out;
+}
+
+/* ------------------------------------------------------ errors by field */
+
+function clearErrors() {
+  for (const el of document.querySelectorAll(".field-error")) el.textContent = "";
+  for (const el of document.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  for (const el of document.querySelectorAll(".tabs button")) el.classList.remove("has-error");
+}
+
+function fieldError(errorId, inputEl, message) {
+  const target = $(errorId);
+  if (!target) return false;
+  target.textContent = target.textContent ? target.textContent + " " + message : message;
+  if (inputEl) inputEl.setAttribute("aria-invalid", "true");
+  const tab = target.closest(".tab");
+  if (tab) document.querySelector(".tabs button[data-tab=" + tab.id.slice(4) + "]").classList.add("has-error");
+  return true;
+}
+
+/* Place "path: message" parts of a 400 next to their field; the rest above the routes. */
+function showSaveErrors(message) {
+  let first = null;
+  for (const part of message.split("; ")) {
+    const placed = placeError(part);
+    first = first || placed || "routes";
+    if (!placed) fieldError("routes-error", null, part);
+  }
+  if (first) openTab(first);
+}
+
+function placeError(part) {
+  let m = part.match(/^routes\.(\d+)(?:\.([A-Za-z_]+)(?:\.([A-Z_]+))?)?:\s*(.*)$/);
+  if (m) return routeError(Number(m[1]), m[2], m[3], m[4]);
+  m = part.match(/^route ([\w-]+): (?:status_map\.([A-Z_]+): )?(.*)$/);
+  if (m) {
+    const index = page.routes.findIndex((r) => routeKey(r) === m[1]);
+    if (index >= 0) return routeError(index, m[2] ? "status_map" : guessRouteField(m[3]), m[2], m[3]);
+  }
+  m = part.match(/^([a-z_]+(?:\.[A-Za-z_]+)?):\s*(.*)$/);
+  if (m) {
+    const input = document.querySelector("[data-field='" + m[1] + "']");
+    const errorId = input ? (input.getAttribute("aria-describedby") || "").split(" ").pop() : m[1] + "-error";
+    const key = m[1].startsWith("severity_map") ? "severity_map" : m[1];
+    if (fieldError(errorId && $(errorId) ? errorId : key + "-error", input, m[2])) {
+      const tab = ($(errorId) || $(key + "-error")).closest(".tab");
+      return tab ? tab.id.slice(4) : null;
+    }
+  }
+  return null;
+}
+
+function guessRouteField(text) {
+  for (const name of ["lane", "board", "team", "project"]) if (text.includes(name)) return name;
+  if (text.includes("work item type")) return "work_item_type";
+  return null;
+}
+
+function routeKey(r) { return r.default ? "default" : "asset-" + r.asset_id; }
+
+function routeError(index, field, status, text) {
+  if (page.routesStale) renderRoutes();
+  const prefix = "route-" + index + "-";
+  if (field === "status_map" && status && $(prefix + "state-" + status)) {
+    fieldError(prefix + "status-" + status + "-error", $(prefix + "state-" + status), text);
+  } else if (field && $(prefix + field)) {
+    fieldError(prefix + field + "-error", $(prefix + field), text);
+  } else {
+    fieldError(prefix + "error", null, (field ? field + ": " : "") + text);
+  }
+  return "routes";
+}
+
+/* ---------------------------------------------------------------- save */
+
+async function save() {
+  clearErrors();
+  const result = $("save-result");
+  result.className = "";
+  result.textContent = "Saving…";
+  if (!page.routes.every((r) => r.status_map.IDENTIFIED && (r.status_map.IDENTIFIED.state || r.status_map.IDENTIFIED.column))) {
+    page.routes.forEach((r, i) => {
+      const t = r.status_map.IDENTIFIED;
+      if (!t || !(t.state || t.column)) routeError(i, "status_map", "IDENTIFIED", "choose where an identified vulnerability goes (required)");
+    });
+    result.className = "bad";
+    result.textContent = "Not saved: see the fields marked in red.";
+    openTab("routes");
+    return;
+  }
+  ensureHookSecrets();
+  $("save").disabled = true;
+  try {
+    const answer = await api("PUT", integrationPath(), configFromForm());
+    page.stored = answer;
+    result.className = "good";
+    result.textContent = "Saved." + (answer.warnings && answer.warnings.length ? " Warnings: " + answer.warnings.join("; ") : "");
+    $("current").textContent = "Integration: " + page.id;
+    refreshSecretStates();
+    showWebhookUrls();
+    refreshConnection();
+  } catch (exc) {
+    result.className = "bad";
+    result.textContent = "Not saved: " + (exc.status === 400 ? "see the fields marked in red." : exc.message);
+    if (exc.status === 400) showSaveErrors(exc.message);
+  } finally {
+    $("save").disabled = false;
+  }
+}
+
+/* A new integration gets a webhook token and an event secret made here, shown this once. */
+function ensureHookSecrets() {
+  const secrets = (page.stored && page.stored.secrets) || {};
+  if (!secrets["webhook.token"] && !$("hook-token").value) $("hook-token").value = randomSecret();
+  if (!secrets.event_secret && !$("event-secret").value) $("event-secret").value = randomSecret();
+}
+
+function randomSecret() {
+  const bytes = new Uint8Array(24);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/* ------------------------------------------------------------ connect */
+
+function discoveryBody(what, extra) {
+  const auth = { mode: authMode() };
+  if (auth.mode === "pat" && $("pat").value) auth.pat = $("pat").value;
+  return { what, integration: page.id, organization: $("organization").value.trim() || undefined, auth, ...extra };
+}
+
+async function discover(what, extra) {
+  const body = discoveryBody(what, extra || {});
+  const key = JSON.stringify(body);
+  if (!(key in page.discovered)) page.discovered[key] = api("POST", "console/discovery", body).then((a) => a.items);
+  try {
+    return await page.discovered[key];
+  } catch (exc) {
+    delete page.discovered[key];
+    throw exc;
+  }
+}
+
+async function testConnection() {
+  clearErrors();
+  page.discovered = {};
+  const status = $("connection-status");
+  status.replaceChildren(note("Connecting…"));
+  try {
+    const who = await discover("connection");
+    const projects = await discover("projects");
+    status.replaceChildren(note("Connected to " + $("organization").value + " as " + who.account
+      + " (" + projects.length + " project(s) visible).", "good"));
+  } catch (exc) {
+    status.replaceChildren(note("Not connected: " + exc.message, "bad"));
+    if (exc.message.startsWith("organization")) fieldError("organization-error", $("organization"), exc.message);
+  }
+}
+
+async function refreshConnection() {
+  const status = $("connection-status");
+  if (!page.stored) { status.replaceChildren(note("New integration: enter the organization and a way to sign in, then test the connection.")); return; }
+  try {
+    const s = await api("GET", "console/" + integrationPath("/connection"));
+    const parts = [];
+    if (s.needs_reauthorization) {
+      parts.push(note("Re-authorization needed: " + (s.reauthorization_reason || "sign in with Microsoft again") + ".", "bad"));
+    }
+    if (s.account) parts.push(note("Connected to " + s.organization + " as " + s.account + " (" + s.auth_mode + ").", "good"));
+    else parts.push(note("Not connected: " + (s.account_error || "unknown reason"), "bad"));
+    status.replaceChildren(...parts);
+  } catch (exc) {
+    status.replaceChildren(note(exc.message, "bad"));
+  }
+}
+
+function note(text, kind) {
+  const p = document.createElement("p");
+  p.textContent = text;
+  if (kind) p.className = kind;
+  return p;
+}
+
+async function signIn() {
+  $("auth-error").textContent = "";
+  if (!page.stored || page.stored.auth.mode !== "oauth") {
+    $("auth-error").textContent = "Save the configuration with \"Sign in with Microsoft\" chosen first.";
+    return;
+  }
+  try {
+    const answer = await api("POST", "console/integrations/" + encodeURIComponent(page.id) + "/sign-in");
+    window.location.assign(answer.authorize_url);
+  } catch (exc) {
+    $("auth-error").textContent = exc.message;
+  }
+}
+
+/* ------------------------------------------------------------- routes */
+
+function renderRoutes() {
+  const holder = $("routes");
+  page.routesStale = false;
+  holder.replaceChildren(...page.routes.map(routeCard));
+  page.routes.forEach((r, i) => fillRouteOptions(i));
+}
+
+function labelled(id, text, control, help) {
+  const field = document.createElement("div");
+  field.className = "field";
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = text;
+  control.id = id;
+  const error = document.createElement("p");
+  error.className = "field-error";
+  error.id = id + "-error";
+  control.setAttribute("aria-describedby", error.id);
+  field.append(label, control);
+  if (help) field.append(Object.assign(document.createElement("p"), { className: "help", textContent: help }));
+  field.append(error);
+  return field;
+}
+
+function select(value, onchange) {
+  const s = document.createElement("select");
+  s.addEventListener("change", () => onchange(s.value));
+  s.dataset.value = value || "";
+  return s;
+}
+
+function routeCard(route, index) {
+  const card = document.createElement("section");
+  card.className = "route";
+  const prefix = "route-" + index + "-";
+  card.setAttribute("aria-labelledby", prefix + "title");
+  const title = document.createElement("h3");
+  title.id = prefix + "title";
+  title.textContent = route.default ? "Default route (every asset)" : "Route for one asset";
+  if (!route.default) {
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", "Remove route " + (index + 1));
+    remove.addEventListener("click", () => { page.routes.splice(index, 1); renderRoutes(); });
+    title.append(remove);
+  }
+  const error = Object.assign(document.createElement("p"), { className: "field-error", id: prefix + "error" });
+  const where = document.createElement("div");
+  where.className = "where";
+  if (!route.default) {
+    const asset = document.createElement("input");
+    asset.value = route.asset_id || "";
+    asset.addEventListener("input", () => { route.asset_id = asset.value; });
+    where.append(labelled(prefix + "asset_id", "Conviso asset ID", asset));
+  }
+  const change = (field, resets) => (value) => {
+    route[field] = value || (field === "lane" ? null : "");
+    for (const r of resets) { if (r === "status_map") route.status_map = {}; else route[r] = r === "lane" ? null : ""; }
+    fillRouteOptions(index);
+  };
+  where.append(
+    labelled(prefix + "project", "Project", select(route.project, change("project", ["team", "board", "work_item_type", "lane", "status_map"]))),
+    labelled(prefix + "team", "Team", select(route.team, change("team", ["board", "lane"]))),
+    labelled(prefix + "board", "Board", select(route.board, change("board", ["lane"]))),
+    labelled(prefix + "work_item_type", "Work item type", select(route.work_item_type, change("work_item_type", ["status_map"]))),
+    labelled(prefix + "lane", "Lane (optional)", select(route.lane, change("lane", []))),
+  );
+  card.append(title, error, where, statusTable(route, index));
+  return card;
+}
+
+function statusTable(route, index) {
+  const prefix = "route-" + index + "-";
+  const table = document.createElement("table");
+  table.innerHTML = "<caption>Status map: where each Conviso status puts the card</caption>"
+    + "<thead><tr><th scope='col'>Conviso status</th><th scope='col'>State</th><th scope='col'>Board column</th></tr></thead>";
+  const body = document.createElement("tbody");
+  for (const [status, text] of STATUSES) {
+    const row = document.createElement("tr");
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.id = prefix + "status-" + status;
+    name.textContent = text;
+    const cells = ["state", "column"].map((kind) => {
+      const cell = document.createElement("td");
+      const s = select((route.status_map[status] || {})[kind], (value) => {
+        const target = { ...(route.status_map[status] || {}) };
+        if (value) target[kind] = value; else delete target[kind];
+        route.status_map[status] = target;
+      });
+      s.id = prefix + kind + "-" + status;
+      s.dataset.kind = kind;
+      s.dataset.status = status;
+      s.setAttribute("aria-label", text + ": " + kind);
+      cell.append(s);
+      if (kind === "state") {
+        const error = Object.assign(document.createElement("p"), { className: "field-error", id: prefix + "status-" + status + "-error" });
+        s.setAttribute("aria-describedby", error.id);
+        cell.append(error);
+      }
+      return cell;
+    });
+    row.append(name, ...cells);
+    body.append(row);
+  }
+  table.append(body);
+  return table;
+}
+
+function setOptions(s, items, blank) {
+  const keep = s.dataset.value;
+  s.replaceChildren(new Option(blank, ""));
+  for (const item of items) {
+    const value = typeof item === "string" ? item : item.value;
+    const text = typeof item === "string" ? item : item.text;
+    s.append(new Option(text, value));
+  }
+  if (keep && !Array.from(s.options).some((o) => o.value === keep)) s.append(new Option(keep + " (not found)", keep));
+  s.value = keep || "";
+}
+
+async function fillRouteOptions(index) {
+  const route = page.routes[index];
+  const prefix = "route-" + index + "-";
+  const el = (name) => $(prefix + name);
+  if (!el("project")) return;
+  for (const name of ["project", "team", "board", "work_item_type", "lane"]) el(name).dataset.value = route[name] || "";
+  const attempt = async (name, what, extra, blank, shape) => {
+    try {
+      setOptions(el(name), (await discover(what, extra)).map(shape || ((x) => x)), blank);
+    } catch (exc) {
+      setOptions(el(name), [], blank);
+      if (exc.code !== "unauthorized") fieldError(prefix + name + "-error", el(name), exc.message);
+    }
+  };
+  const { project, team, board, work_item_type: type } = route;
+  await attempt("project", "projects", {}, "— choose a project —");
+  if (!project) { for (const n of ["team", "board", "work_item_type", "lane"]) setOptions(el(n), [], "— choose the project first —"); }
+  else {
+    await Promise.all([
+      attempt("team", "teams", { project }, "— choose a team —"),
+      attempt("work_item_type", "types", { project }, "— choose a type —"),
+    ]);
+    if (team) await attempt("board", "boards", { project, team }, "— choose a board —");
+    else setOptions(el("board"), [], "— choose the team first —");
+  }
+  let columns = [];
+  let states = [];
+  if (project && team && board) {
+    try {
+      const layout = await discover("board", { project, team, board });
+      setOptions(el("lane"), layout.lanes.filter((l) => l), "— default lane —");
+      columns = layout.columns.map((c) => ({ value: c.name, text: c.name + (c.state_mappings[type] ? " → " + c.state_mappings[type] : "") }));
+    } catch (exc) {
+      fieldError(prefix + "board-error", el("board"), exc.message);
+    }
+  } else setOptions(el("lane"), [], "— choose the board first —");
+  if (project && type) {
+    try {
+      states = (await discover("states", { project, work_item_type: type })).map((s) => ({ value: s.name, text: s.name + " (" + s.category + ")" }));
+    } catch (exc) {
+      fieldError(prefix + "work_item_type-error", el("work_item_type"), exc.message);
+    }
+  }
+  for (const [status] of STATUSES) {
+    const target = route.status_map[status] || {};
+    const stateSel = $(prefix + "state-" + status);
+    const columnSel = $(prefix + "column-" + status);
+    stateSel.dataset.value = target.state || "";
+    columnSel.dataset.value = target.column || "";
+    setOptions(stateSel, states, type ? "— keep / none —" : "— choose the type first —");
+    setOptions(columnSel, columns, board ? "— none —" : "— choose the board first —");
+  }
+}
+
+/* ------------------------------------------------------------ webhooks */
+
+function showWebhookUrls() {
+  const base = new URL("integrations/" + encodeURIComponent(page.id), document.baseURI).href;
+  const token = $("hook-token").value;
+  $("boards-url").value = base + "/boards-webhook?token=" + (token || "<webhook token>");
+  $("boards-url-help").textContent = token
+    ? "Copy it now: the token is stored sealed and is never shown again."
+    : "The token is stored and never shown. Generate a new one (then save) to see a complete URL.";
+  $("conviso-url").value = base + "/conviso-events";
+}
+
+async function copy(event) {
+  const input = $(event.target.dataset.copy);
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch (exc) {
+    input.select();
+    document.execCommand("copy");
+  }
+  event.target.textContent = "Copied";
+  setTimeout(() => { event.target.textContent = "Copy"; }, 1500);
+}
+
+async function createHooks() {
+  $("hooks-error").textContent = "";
+  const button = $("create-hooks");
+  button.disabled = true;
+  try {
+    const answer = await api("POST", integrationPath("/service-hooks"));
+    const rows = answer.items || answer.subscriptions || answer.hooks || [];
+    const body = $("hooks-table").querySelector("tbody");
+    body.replaceChildren(...rows.map((h) => {
+      const tr = document.createElement("tr");
+      const status = h.status || "unknown";
+      const shown = HOOK_STATUS[status] || (status.startsWith("disabled") ? "disabled (" + status + ")" : status);
+      for (const text of [h.project || "", h.field || h.changed_fields || h.changedFields || "", shown]) {
+        tr.append(Object.assign(document.createElement("td"), { textContent: text }));
+      }
+      return tr;
+    }));
+    $("hooks-table").hidden = false;
+  } catch (exc) {
+    $("hooks-error").textContent = exc.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/* --------------------------------------------------------------- check */
+
+async function runCheck() {
+  const button = $("run-check");
+  button.disabled = true;
+  $("check-summary").textContent = "Checking…";
+  try {
+    const report = await api("POST", integrationPath("/check"));
+    const failed = report.items.filter((i) => !i.ok).length;
+    $("check-summary").textContent = report.ok ? "Everything works (" + report.items.length + " items)."
+      : failed + " of " + report.items.length + " items failed.";
+    $("check-table").querySelector("tbody").replaceChildren(...report.items.map((i) => {
+      const tr = document.createElement("tr");
+      tr.append(
+        Object.assign(document.createElement("td"), { className: i.ok ? "ok" : "bad", textContent: i.ok ? "✓ passed" : "✗ failed" }),
+        Object.assign(document.createElement("td"), { textContent: i.item }),
+        Object.assign(document.createElement("td"), { textContent: i.reason }),
+      );
+      return tr;
+    }));
+    $("check-table").hidden = false;
+  } catch (exc) {
+    $("check-summary").textContent = exc.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/* ----------------------------------------------------------- deliveries */
+
+function deliveryQuery(cursor) {
+  const params = new URLSearchParams({ limit: "50" });
+  const level = $("filter-level").value;
+  const text = $("filter-text").value.trim();
+  if (level) params.set("level", level);
+  if (text) params.set("text", text);
+  for (const [name, id] of [["since", "filter-since"], ["until", "filter-until"]]) {
+    if ($(id).value) params.set(name, new Date($(id).value).toISOString());
+  }
+  if (cursor) params.set("cursor", cursor);
+  return params.toString();
+}
+
+async function loadDeliveries(more) {
+  $("deliveries-error").textContent = "";
+  try {
+    const page_ = await api("GET", integrationPath("/deliveries") + "?" + deliveryQuery(more ? page.cursor : null));
+    const body = $("deliveries-table").querySelector("tbody");
+    const rows = page_.items.map(deliveryRow);
+    if (more) body.append(...rows); else body.replaceChildren(...rows);
+    if (!more && !rows.length) {
+      const tr = document.createElement("tr");
+      tr.append(Object.assign(document.createElement("td"), { colSpan: 6, textContent: "Nothing recorded yet." }));
+      body.append(tr);
+    }
+    page.cursor = page_.next_cursor;
+    $("more-deliveries").hidden = !page.cursor;
+  } catch (exc) {
+    $("deliveries-error").textContent = exc.message;
+  }
+}
+
+function deliveryRow(d) {
+  const tr = document.createElement("tr");
+  tr.className = "row-" + d.level;
+  const time = new Date(d.time);
+  const cells = [
+    Object.assign(document.createElement("td"), { textContent: time.toLocaleString() }),
+    Object.assign(document.createElement("td"), { className: "level-" + d.level, textContent: d.level }),
+    Object.assign(document.createElement("td"), { textContent: d.message }),
+    Object.assign(document.createElement("td"), { textContent: d.vulnerability_id || "" }),
+    Object.assign(document.createElement("td"), { textContent: d.work_item_id != null ? String(d.work_item_id) : "" }),
+    document.createElement("td"),
+  ];
+  if (d.reason === "poisoned") {
+    const replay = document.createElement("button");
+    replay.type = "button";
+    replay.textContent = "Replay";
+    replay.setAttribute("aria-label", "Replay poison messages" + (d.vulnerability_id ? " (vulnerability " + d.vulnerability_id + ")" : ""));
+    replay.addEventListener("click", async () => {
+      replay.disabled = true;
+      try {
+        const answer = await api("POST", integrationPath("/replay"));
+        replay.textContent = "Replayed " + answer.total;
+        loadDeliveries(false);
+      } catch (exc) {
+        $("deliveries-error").textContent = exc.message;
+        replay.disabled = false;
+      }
+    });
+    cells[5].append(replay);
+  }
+  tr.append(...cells);
+  return tr;
+}
+
+function startAutoRefresh() {
+  stopAutoRefresh();
+  page.timer = setInterval(() => {
+    if ($("auto-refresh").checked && !$("tab-deliveries").hidden && !page.cursor) loadDeliveries(false);
+  }, 5000);
+}
+
+function stopAutoRefresh() {
+  if (page.timer) clearInterval(page.timer);
+  page.timer = null;
+}
+
+/* ---------------------------------------------------------------- wiring */
+
+function start() {
+  buildSeverityControls();
+  $("key-form").addEventListener("submit", submitKey);
+  $("pick-form").addEventListener("submit", submitPick);
+  $("forget-key").addEventListener("click", () => { sessionStorage.removeItem(KEY); stopAutoRefresh(); show("screen-key"); $("current").textContent = ""; });
+  for (const button of document.querySelectorAll(".tabs button")) button.addEventListener("click", () => openTab(button.dataset.tab));
+  for (const radio of document.querySelectorAll("input[name=auth-mode]")) radio.addEventListener("change", () => { showAuthFields(); page.discovered = {}; });
+  $("organization").addEventListener("change", () => { page.discovered = {}; });
+  $("pat").addEventListener("change", () => { page.discovered = {}; });
+  $("test-connection").addEventListener("click", testConnection);
+  $("oauth-sign-in").addEventListener("click", signIn);
+  $("add-route").addEventListener("click", () => { page.routes.push(emptyRoute(false)); renderRoutes(); });
+  $("save").addEventListener("click", save);
+  $("create-hooks").addEventListener("click", createHooks);
+  $("new-hook-token").addEventListener("click", () => { $("hook-token").value = randomSecret(); showWebhookUrls(); });
+  $("new-event-secret").addEventListener("click", () => { $("event-secret").value = randomSecret(); });
+  $("hook-token").addEventListener("input", showWebhookUrls);
+  for (const button of document.querySelectorAll("button.copy")) button.addEventListener("click", copy);
+  $("run-check").addEventListener("click", runCheck);
+  $("delivery-filters").addEventListener("submit", (e) => { e.preventDefault(); loadDeliveries(false); });
+  $("more-deliveries").addEventListener("click", () => loadDeliveries(true));
+  if (sessionStorage.getItem(KEY)) {
+    api("GET", "console/session").then(() => { show("screen-pick"); $("integration-id").focus(); }, () => {});
+  } else {
+    show("screen-key");
+  }
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,224 @@
+"""What the admin page's set-up needs besides the admin API: discovery before anything is
+stored, who an integration is connected as, and the admin-key check of the local host.
+
+Discovery takes the organization and credentials in the request body because a
+configuration cannot be saved before it has a route (``IntegrationConfig`` requires one,
+with IDENTIFIED mapped), and a route cannot be chosen before Azure DevOps has been asked
+what exists. Nothing of the request is stored; a PAT left blank falls back to the stored
+one, and ``oauth`` / ``service_principal`` use the integration's own tokens.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from typing import Any, Literal, Protocol, cast
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..adapters.azure_devops import AuthenticationError, AzureDevOpsError, ConfigurationError
+from ..adapters.azure_devops.models import (
+    Board,
+    Identity,
+    Project,
+    Team,
+    WorkItemStateInfo,
+    WorkItemTypeInfo,
+)
+from ..adapters.state.limits import check_integration_id
+from ..edge import BadRequest, Unauthorized, check_body
+from ..errors import AnsweredError
+from ..rules import AuthConfig, IntegrationConfig
+from .admin import _validation_message
+from .context import SyncContext
+from .errors import InvalidInput
+
+__all__ = ["check_admin_key", "connection_status", "discover"]
+
+log = logging.getLogger(__name__)
+
+What = Literal["connection", "projects", "teams", "boards", "board", "types", "states"]
+
+
+class AzureDevOpsRefused(AnsweredError):
+    """Azure DevOps refused the credentials: not the admin key (that is ``unauthorized``)."""
+
+    status = 401
+    code = "azure_devops_auth"
+
+
+class AzureDevOpsRejected(AnsweredError):
+    """Azure DevOps answered a 4xx about what was asked (its own message is kept)."""
+
+    status = 400
+    code = "azure_devops_rejected"
+
+
+class AzureDevOpsUnavailable(AnsweredError):
+    status = 503
+    code = "unavailable"
+
+
+class Discoverable(Protocol):
+    """The read-only calls of the Azure DevOps client that discovery makes."""
+
+    def check_connection(self) -> Identity: ...
+    def list_projects(self) -> list[Project]: ...
+    def list_teams(self, project: str) -> list[Team]: ...
+    def list_boards(self, project: str, team: str) -> list[Any]: ...
+    def get_board(self, project: str, team: str, board: str) -> Board: ...
+    def work_item_types(self, project: str) -> list[WorkItemTypeInfo]: ...
+    def work_item_type_states(
+        self, project: str, work_item_type: str
+    ) -> list[WorkItemStateInfo]: ...
+
+
+class DiscoveryRequest(BaseModel):
+    """``POST /api/admin/discovery``: what to list, and with which credentials."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    what: What
+    integration: str | None = Field(default=None, max_length=64)
+    organization: str | None = Field(default=None, max_length=50)
+    auth: AuthConfig | None = None
+    project: str | None = Field(default=None, min_length=1, max_length=256)
+    team: str | None = Field(default=None, min_length=1, max_length=256)
+    board: str | None = Field(default=None, min_length=1, max_length=256)
+    work_item_type: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+def check_admin_key(expected: str | None, given: str | None) -> None:
+    """Refuse a wrong key where this process knows the right one (``ADMIN_KEY``).
+
+    In Azure the Functions host checks the function key before any admin trigger runs;
+    the development host does not, so this is the local stand-in the admin page calls.
+    """
+    if expected and not hmac.compare_digest(expected.encode(), (given or "").encode()):
+        raise Unauthorized("the admin key is not valid")
+
+
+def _parse(headers: dict[str, str], body: bytes) -> DiscoveryRequest:
+    try:
+        document = check_body(headers, body)
+        return DiscoveryRequest.model_validate(document)
+    except BadRequest as exc:
+        raise InvalidInput(exc.message) from None
+    except ValidationError as exc:
+        raise InvalidInput(_validation_message(exc)) from None
+
+
+def _connection(ctx: SyncContext, request: DiscoveryRequest) -> tuple[str, IntegrationConfig]:
+    """(integration id, a configuration holding only organization and credentials)."""
+    iid = check_integration_id(request.integration) if request.integration else "setup"
+    stored = ctx.state.integrations.get(iid) if request.integration else None
+    organization = request.organization or (stored.organization if stored else None)
+    if not organization:
+        raise InvalidInput("organization: enter the Azure DevOps organization name")
+    try:  # the configuration's own organization rule; its other fields are not here yet
+        IntegrationConfig.model_validate({"organization": organization})
+    except ValidationError as exc:
+        problems = [e for e in exc.errors() if e["loc"] == ("organization",)]
+        if problems:
+            raise InvalidInput(f"organization: {problems[0]['msg']}") from None
+    auth = request.auth or (stored.auth if stored else AuthConfig(mode="pat"))
+    if auth.mode == "pat" and auth.pat is None and stored is not None:
+        auth = auth.model_copy(update={"pat": stored.auth.pat})
+    if auth.mode == "pat" and not (auth.pat and auth.pat.get_secret_value()):
+        raise InvalidInput("auth.pat: enter a personal access token")
+    if auth.mode == "oauth" and stored is None:
+        raise InvalidInput("auth.mode: sign in with Microsoft needs a saved integration")
+    # Only organization and auth are read by the client factory: no route is needed yet.
+    return iid, IntegrationConfig.model_construct(organization=organization, auth=auth)
+
+
+def _need(value: str | None, name: str) -> str:
+    if not value:
+        raise InvalidInput(f"{name}: choose one first")
+    return value
+
+
+def _listing(boards: Discoverable, r: DiscoveryRequest) -> Callable[[], Any]:
+    """The one read each ``what`` makes, shaped for drop-downs (names, not wire models)."""
+
+    def board() -> dict[str, Any]:
+        project, team = _need(r.project, "project"), _need(r.team, "team")
+        found = boards.get_board(project, team, _need(r.board, "board"))
+        return {
+            "columns": [
+                {"name": c.name, "state_mappings": c.state_mappings, "type": c.column_type}
+                for c in found.columns
+            ],
+            "lanes": [row.name for row in found.rows if row.name],
+        }
+
+    readers: dict[str, Callable[[], Any]] = {
+        "connection": lambda: {"account": _account(boards.check_connection())},
+        "projects": lambda: [p.name for p in boards.list_projects()],
+        "teams": lambda: [t.name for t in boards.list_teams(_need(r.project, "project"))],
+        "boards": lambda: [
+            b.name for b in boards.list_boards(_need(r.project, "project"), _need(r.team, "team"))
+        ],
+        "board": board,
+        "types": lambda: [
+            t.name for t in boards.work_item_types(_need(r.project, "project")) if not t.is_disabled
+        ],
+        "states": lambda: [
+            {"name": s.name, "category": s.category}
+            for s in boards.work_item_type_states(
+                _need(r.project, "project"), _need(r.work_item_type, "work_item_type")
+            )
+        ],
+    }
+    return readers[r.what]
+
+
+def _account(who: Identity) -> str:
+    return who.name or who.id or "unknown"
+
+
+def _ask_boards(call: Callable[[], Any]) -> Any:
+    """One Azure DevOps read; its refusals become answers that keep its own message."""
+    try:
+        return call()
+    except AuthenticationError as exc:
+        raise AzureDevOpsRefused(f"Azure DevOps refused the credentials: {exc}") from None
+    except ConfigurationError as exc:
+        raise AzureDevOpsRejected(f"Azure DevOps: {exc}") from None
+    except AzureDevOpsError as exc:
+        raise AzureDevOpsUnavailable(f"Azure DevOps did not answer usefully: {exc}") from None
+    except OSError as exc:
+        why = f"Azure DevOps did not answer ({type(exc).__name__})"
+        raise AzureDevOpsUnavailable(why) from None
+
+
+def discover(ctx: SyncContext, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """Projects, teams, boards (columns, lanes), types or states: ``{"items": ...}``."""
+    request = _parse(headers, body)
+    iid, config = _connection(ctx, request)
+    reader = _listing(cast(Discoverable, _ask_boards(lambda: ctx.boards_for(iid, config))), request)
+    log.info("discovery of %s for integration %s", request.what, iid)
+    return {"what": request.what, "items": _ask_boards(reader)}
+
+
+def connection_status(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
+    """Whether the integration exists, who it is connected as, whether to sign in again."""
+    config = ctx.state.integrations.get(integration_id)
+    if config is None:
+        return {"configured": False}
+    status = ctx.state.integrations.get_status(integration_id)
+    answer: dict[str, Any] = {
+        "configured": True,
+        "organization": config.organization,
+        "auth_mode": config.auth.mode,
+        "needs_reauthorization": status.needs_reauthorization,
+        "reauthorization_reason": status.reauthorization_reason,
+        "account": None,
+    }
+    try:
+        boards = cast(Discoverable, ctx.boards_for(integration_id, config))
+        answer["account"] = _account(_ask_boards(boards.check_connection))
+    except AnsweredError as exc:
+        answer["account_error"] = exc.message
+    return answer
