@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := .make
 
-.PHONY: run test lint bootstrap clean demo
+.PHONY: run test lint bootstrap clean demo bench
 
 bootstrap: $(STAMP)/python $(STAMP)/node
 
@@ -41,6 +41,10 @@ run: bootstrap
 
 demo: bootstrap
 	$(BIN)/python -m localdev.demo
+
+# Every benchmark at full size on 127.0.0.1; writes docs/performance.md and bench/results/.
+bench: bootstrap
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) node_modules $(STAMP) .azurite

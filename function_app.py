@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from blueprints import admin_page, check, oauth
+from blueprints import admin_page, check, oauth, operations
 from blueprints.common import ANONYMOUS, STORAGE, body, ctx, error, guarded, integration_id, ok
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -18,6 +18,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(oauth.bp)
 app.register_functions(check.bp)
 app.register_functions(admin_page.bp)
+app.register_functions(operations.bp)
 
 
 # ------------------------------------------------------------------- webhooks (R12)

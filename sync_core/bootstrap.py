@@ -32,6 +32,8 @@ DEFAULTS: Mapping[str, str] = {
     "CONVISO_API_URL": "https://api.convisoappsec.com/graphql",
     # attempts per remote request before the queue takes over the retrying (R12, R14)
     "SYNC_HTTP_ATTEMPTS": "5",
+    # seconds to wait for an answer; nothing waits forever (a slow side must not hold a worker)
+    "SYNC_HTTP_TIMEOUT": "30",
 }
 
 _lock = threading.Lock()
@@ -55,6 +57,7 @@ class _Clients:
         self._settings = settings
         self._tokens = TokenProviders(settings, state.oauth)
         self._attempts = max(1, int(_setting(settings, "SYNC_HTTP_ATTEMPTS")))
+        self._timeout = max(0.1, float(_setting(settings, "SYNC_HTTP_TIMEOUT")))
         self._lock = threading.Lock()
         self._boards: dict[tuple[str, str], Boards] = {}
         self._conviso: dict[tuple[str, str], Conviso] = {}
@@ -64,7 +67,7 @@ class _Clients:
         with self._lock:
             if name not in self._http:
                 self._http[name] = httpx.Client(
-                    timeout=httpx.Timeout(30.0, connect=10.0),
+                    timeout=httpx.Timeout(self._timeout, connect=min(10.0, self._timeout)),
                     limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
                     follow_redirects=False,
                 )

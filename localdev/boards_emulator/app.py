@@ -339,7 +339,8 @@ class BoardsApp:
         if "team" in call.args:
             project.team(call.args["team"])
         query = call.body.get("query") if isinstance(call.body, dict) else None
-        found = run_wiql(query, self.store.items.values(), project.name)
+        precise = call.request.args.get("timePrecision", "").lower() == "true"
+        found = run_wiql(query, self.store.items.values(), project.name, time_precision=precise)
         top = call.request.args.get("$top")
         if top and top.isdigit():
             found = found[: int(top)]

@@ -8,6 +8,7 @@ in the link, the board layout is cached, and a stale card is caught by ``test /r
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from ..adapters.azure_devops import (
     ConfigurationError,
@@ -16,7 +17,9 @@ from ..adapters.azure_devops import (
     WorkItemNotFound,
 )
 from ..adapters.azure_devops.layout import work_item_view
+from ..adapters.state import StaleEntity
 from ..adapters.state.links import ClaimResult
+from ..adapters.state.queues import OUTBOUND_QUEUE
 from ..ports import Boards
 from ..rules import (
     BoardLayout,
@@ -46,6 +49,8 @@ __all__ = ["apply_vulnerability"]
 
 log = logging.getLogger(__name__)
 _CONFLICT_ATTEMPTS = 3
+#: how long a snapshot waits while another worker creates its card (claims last 120 s)
+_HELD_DELAY = timedelta(seconds=2)
 
 
 class _Job:
@@ -78,7 +83,11 @@ class _Job:
             layout=layout,
             link=link,
             card=card,
-            backfill=self.message.backfill,
+            # State-based (R9): an unlinked vulnerability already past IDENTIFIED is planned
+            # as on backfill (R2), created in its status's target. Otherwise its events,
+            # processed before the older IDENTIFIED one by another worker, were skipped and
+            # lost, and the card stayed where the stale snapshot put it.
+            backfill=self.message.backfill or link is None,
         )
 
     def record(self, level: Level, message: str, **details: object) -> None:
@@ -142,7 +151,8 @@ def _first_card(job: _Job, vulnerability: Vulnerability, route: Route, layout: B
         return
     etag = outcome.etag
     if outcome.result == ClaimResult.HELD and outcome.claimant != job.claimant:
-        raise Retry(f"vulnerability {vulnerability.id} is being created by another worker")
+        _later(job, vulnerability)
+        return
     if outcome.result != ClaimResult.WON:
         # Our own earlier attempt, or a claimant that died: the create may have happened.
         found = job.boards.find_work_items_by_tag(
@@ -168,6 +178,17 @@ def _first_card(job: _Job, vulnerability: Vulnerability, route: Route, layout: B
             _existing_card(job, vulnerability, route, layout, link, etag)
             return
     _create(job, vulnerability, route, layout, decision, etag)
+
+
+def _later(job: _Job, vulnerability: Vulnerability) -> None:
+    """Another worker is creating the card: apply this snapshot a little later, as a new
+    message. Raising instead spent the message's five attempts within seconds, and a
+    claim stays held for up to the claim TTL (a creator that died, an answer lost), so
+    every sibling event for the vulnerability went to poison."""
+    log.info("vulnerability %s is being created elsewhere; applying later", vulnerability.id)
+    job.ctx.state.queues.send(
+        OUTBOUND_QUEUE, job.message.model_dump(mode="json"), delay=_HELD_DELAY
+    )
 
 
 #: Answers that say the create was not processed (throttled, unavailable).
@@ -260,6 +281,7 @@ def _existing_card(
     etag: str,
 ) -> None:
     card = link.card
+    refreshed = False
     for attempt in range(_CONFLICT_ATTEMPTS):
         if card is None:
             card = _read_card(job, link, route, layout)
@@ -273,12 +295,23 @@ def _existing_card(
                 return
             except RevisionConflict:
                 log.info("work item %s changed since last seen (attempt %s)", card.id, attempt + 1)
-                card = None  # someone moved it: read it and decide again
+                # Someone moved it (or our own earlier write, its answer lost, landed): the
+                # kept card is stale even if what follows fails. Read it and decide again.
+                link, etag = _forget_card(job, link, etag)
+                card = None
                 continue
             except WorkItemNotFound:
                 card = None
                 link = link.model_copy(update={"card": None})
                 continue
+        if decision.reason == SkipReason.STALE_SNAPSHOT and link.card is None and not refreshed:
+            # The card kept in the link was forgotten after a write whose answer was lost,
+            # so the newest snapshot applied may not be what the card shows: converge on
+            # Conviso's current state rather than skip (R9 is state-based).
+            conviso = job.ctx.conviso_for(job.integration_id, job.config)
+            vulnerability = conviso.get_issue(vulnerability.id)
+            refreshed = True
+            continue
         note = _note_for_assessment(job, vulnerability)
         if note and card is not None and decision.reason != SkipReason.STALE_SNAPSHOT:
             # R10: an assessment's result reaches the card even when its status is in sync.
@@ -356,13 +389,44 @@ def _write(
     expected_rev: int,
     fields: dict[str, str | int],
 ) -> None:
-    item = job.boards.update_work_item(
-        work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
-    )
+    try:
+        item = job.boards.update_work_item(
+            work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
+        )
+    except TransientError:
+        _forget_card(job, link, etag)
+        raise
     updated = record_applied(link, vulnerability, rev_written=item.rev)
     updated = updated.model_copy(update={"card": work_item_view(item, layout)})
-    job.ctx.state.links.save(job.integration_id, updated, etag)
+    try:
+        job.ctx.state.links.save(job.integration_id, updated, etag)
+    except StaleEntity:
+        # A concurrent worker saved the link, deciding on the card as it was before this
+        # write: forget the card so the retry (stale now) converges on Conviso's state.
+        _forget_card(job, link, etag)
+        raise
     _resumed(job, route)
+
+
+def _forget_card(job: _Job, link: Link, etag: str) -> tuple[Link, str]:
+    """A write whose answer was lost may have happened: the card kept in the link is then
+    stale, and an "in sync" decision made on it would leave the card behind for good
+    (no write, so no ``test /rev`` to catch it). Forgetting it makes the next attempt, and
+    any concurrent worker whose save this one makes stale, read the real card.
+    Returns the link and ETag to go on with."""
+    links = job.ctx.state.links
+    for _ in range(_CONFLICT_ATTEMPTS):
+        if link.card is None:
+            return link, etag
+        forgotten = link.model_copy(update={"card": None})
+        try:
+            return forgotten, links.save(job.integration_id, forgotten, etag)
+        except StaleEntity:  # saved meanwhile, maybe on the card we may just have changed
+            stored = links.get(job.integration_id, link.vulnerability_id)
+            if stored is None:
+                return link, etag
+            link, etag = stored.link, stored.etag
+    raise Retry(f"the link of vulnerability {link.vulnerability_id} kept changing")
 
 
 def _finish(

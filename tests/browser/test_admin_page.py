@@ -170,16 +170,13 @@ def test_an_operator_sets_up_a_working_integration_from_the_page_alone(
 
 
 def _create_hooks(page: Any, app_host: DevHost, boards: BoardsEmulator, hook_url: str) -> None:
-    """The button when the service-hooks route exists; otherwise the page's manual steps."""
+    """The page's button creates both hooks, pointed at the address the page came from."""
     page.get_by_role("button", name="Create the two service hooks").click()
-    if any("/service-hooks" in route for route in app_host.describe()):
-        hooks = page.get_by_role("table", name="Service hooks")
-        expect(hooks).to_contain_text("enabled")
-        return
-    # Until the route lands (issue 7), the page says so and the operator follows the steps.
-    expect(page.locator("#hooks-error")).to_contain_text("no function answers")
-    for field in ("System.BoardColumn", "System.State"):
-        boards.subscribe(hook_url, project="Fabrikam", changed_fields=field)
+    hooks = page.get_by_role("table", name="Service hooks")
+    expect(hooks).to_contain_text("enabled")
+    expect(hooks.locator("tbody tr")).to_have_count(2)
+    urls = [s["consumerInputs"]["url"] for s in boards.subscriptions.items.values()]
+    assert urls.count(hook_url) == 2  # one per changed field, both to this integration
 
 
 def _refresh_until(page: Any, table: Any, pattern: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -58,6 +59,13 @@ _TAG_QUERY = (
     "SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project "
     "AND [System.Tags] CONTAINS {tag} ORDER BY [System.Id] ASC"
 )
+#: Reconcile's query (R13): tagged items changed since a moment, oldest change first.
+_CHANGED_QUERY = (
+    "SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project "
+    "AND [System.Tags] CONTAINS {tag}{since} ORDER BY [System.ChangedDate] ASC"
+)
+#: A WIQL answer holds at most 20,000 items (VS402337); ask for no more.
+MAX_WIQL_RESULTS = 20000
 
 
 class AzureDevOpsClient:
@@ -246,6 +254,27 @@ class AzureDevOpsClient:
         wiql = _TAG_QUERY.replace("{tag}", _wiql_text(tag))
         url = self._url(project, "_apis", "wit", "wiql")
         answer = self._send("POST", url, body={"query": wiql}).json()
+        return [int(ref["id"]) for ref in answer.get("workItems", [])]
+
+    def find_changed_work_items(
+        self, project: str, since: datetime | None, tag: str, *, top: int = MAX_WIQL_RESULTS
+    ) -> list[int]:
+        """Ids of the project's items tagged ``tag`` changed at or after ``since`` (R13).
+
+        Oldest change first. ``timePrecision`` makes WIQL compare the time, not the day;
+        "at or after" so an item changed in the same millisecond is not lost (callers screen
+        what they saw already by revision).
+        """
+        clause = ""
+        if since is not None:
+            if since.tzinfo is None:
+                raise ValueError("since must be timezone-aware")
+            stamp = since.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            clause = f" AND [System.ChangedDate] >= {_wiql_text(stamp)}"
+        wiql = _CHANGED_QUERY.replace("{tag}", _wiql_text(tag)).replace("{since}", clause)
+        url = self._url(project, "_apis", "wit", "wiql")
+        params = {"timePrecision": "true", "$top": str(max(1, min(top, MAX_WIQL_RESULTS)))}
+        answer = self._send("POST", url, params=params, body={"query": wiql}).json()
         return [int(ref["id"]) for ref in answer.get("workItems", [])]
 
     # -------------------------------------------------------------- service hooks

@@ -1,0 +1,156 @@
+"""Run every benchmark in one go and write the table: ``python -m bench`` (``make bench``).
+
+    python -m bench                  # full sizes; writes docs/performance.md and bench/results/
+    python -m bench --smoke          # tiny sizes, prints JSON only (what the smoke test runs)
+
+Everything runs on 127.0.0.1 (Azurite from node_modules, both emulators) and stops by
+itself: at the end, or when ``--deadline`` seconds have passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .stack import ROOT_DIR, Stack, driven_app, open_stack
+
+RESULTS = ROOT_DIR / "bench" / "results"
+DOC = ROOT_DIR / "docs" / "performance.md"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each benchmark does; medians are taken over ``runs``."""
+
+    count_events: int
+    throughput_events: int
+    acceptance_requests: int
+    runs: int
+    cold_start_runs: int
+    memory_events: int
+    backfill: int
+    profile_events: int
+
+
+FULL = Sizes(
+    count_events=50, throughput_events=200, acceptance_requests=300, runs=5,
+    cold_start_runs=9, memory_events=10_000, backfill=10_000, profile_events=300,
+)  # fmt: skip
+SMOKE = Sizes(
+    count_events=3, throughput_events=4, acceptance_requests=4, runs=1,
+    cold_start_runs=1, memory_events=20, backfill=12, profile_events=0,
+)  # fmt: skip
+
+
+def run_all(stack: Stack, sizes: Sizes, *, only: set[str] | None = None) -> dict[str, Any]:
+    """Every figure against one running stack; each benchmark gets a fresh integration
+    (and, where it must stop the host's workers, a host of its own)."""
+    from .cold_start import measure_cold_start
+    from .counts import measure_counts
+    from .memory import measure_memory
+    from .throughput import measure_acceptance, measure_end_to_end
+
+    cs = stack.azurite.connection_string
+    wanted = only or {"counts", "throughput", "latency", "acceptance", "cold_start", "memory",
+                      "backfill", "profile"}  # fmt: skip
+    results: dict[str, Any] = {}
+
+    def timed(name: str, work: Any) -> None:
+        if name not in wanted:
+            return
+        started = time.monotonic()
+        results[name] = work()
+        print(f"{name}: {time.monotonic() - started:.1f} s", file=sys.stderr)
+
+    def on_app(work: Any) -> Any:
+        with driven_app(stack) as sync:
+            return work(sync)
+
+    timed("counts", lambda: on_app(lambda s: measure_counts(s, cs, events=sizes.count_events)))
+    timed("throughput", lambda: on_app(lambda s: measure_end_to_end(
+        s, cs, events=sizes.throughput_events, runs=sizes.runs)))  # fmt: skip
+    timed("latency", lambda: on_app(lambda s: measure_end_to_end(
+        s, cs, events=max(2, sizes.throughput_events // 4), runs=sizes.runs,
+        latency=0.1)))  # fmt: skip
+    timed("acceptance", lambda: on_app(lambda s: measure_acceptance(
+        s, cs, requests=sizes.acceptance_requests, runs=sizes.runs)))  # fmt: skip
+    timed("cold_start", lambda: measure_cold_start(runs=sizes.cold_start_runs))
+    timed("memory", lambda: measure_memory(stack, events=sizes.memory_events))
+    timed("backfill", lambda: _backfill(stack, sizes.backfill))
+    if sizes.profile_events:
+        timed("profile", lambda: on_app(lambda s: _profile(s, sizes.profile_events)))
+    return results
+
+
+def _backfill(stack: Stack, size: int) -> dict[str, Any]:
+    """Issue 7's benchmark (``bench/backfill.py``), when it is there."""
+    try:
+        from .backfill import measure
+    except ImportError:
+        return {"pending": "bench/backfill.py is not there yet"}
+    from dataclasses import asdict
+
+    figures = measure(
+        size=size, connection_string=stack.azurite.connection_string,
+        boards=stack.boards, conviso=stack.conviso,
+    )  # fmt: skip
+    stack.boards.reset()
+    stack.conviso.reset()
+    return asdict(figures)
+
+
+def _profile(sync: Any, events: int) -> dict[str, Any]:
+    from .hot_path import profile_hot_path
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    return profile_hot_path(sync, events=events, out=RESULTS / "profile.txt")
+
+
+def _deadline(seconds: float) -> threading.Timer:
+    def give_up() -> None:
+        print(f"deadline of {seconds:.0f} s passed; stopping", file=sys.stderr)
+        os._exit(2)  # Azurite is a child process group of ours and dies with the session
+
+    timer = threading.Timer(seconds, give_up)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no files written")
+    parser.add_argument("--only", nargs="*", help="some benchmarks only (names as in JSON)")
+    parser.add_argument("--deadline", type=float, default=3600.0, help="seconds before giving up")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per request
+    timer = _deadline(args.deadline)
+    started = time.monotonic()
+    with open_stack() as stack:
+        results = run_all(stack, SMOKE if args.smoke else FULL, only=set(args.only or []) or None)
+    timer.cancel()
+    results["seconds"] = round(time.monotonic() - started, 1)
+    print(json.dumps(results, indent=2))
+    if not args.smoke:
+        from .report import render
+
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+        if not args.only:
+            DOC.write_text(render(results, stamp=stamp, template=DOC))
+            print(f"wrote {DOC.relative_to(ROOT_DIR)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

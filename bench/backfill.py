@@ -1,0 +1,224 @@
+"""Backfill benchmark: N Conviso vulnerabilities onto a new integration's board (R13).
+
+Everything runs on 127.0.0.1 (Azurite from node_modules, the Azure Boards and Conviso
+emulators) and stops by itself: at the end, or when ``--deadline`` seconds have passed.
+It measures what the issue asks for: the duration, the Azure DevOps requests per
+vulnerability (from the emulator's own record of requests, 429 answers included), and
+duplicates (work items sharing one ``conviso-vuln-<id>`` tag), plus the writes of a
+second reconcile (there must be none).
+
+Azure DevOps' limits are exercised, not assumed: a few creates are answered ``429`` with
+``Retry-After`` and a few answers carry ``X-RateLimit-Delay``; the client honours both.
+
+    .venv/bin/python -m bench.backfill --size 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+from localdev.boards_emulator import BoardsEmulator
+from localdev.conviso_emulator import ConvisoEmulator
+
+COMPANY = "77"
+CONVISO_KEY = "bench-conviso-key"
+#: The share of each kind of vulnerability in the seeded company.
+MIX = (("IDENTIFIED", "HIGH", 80), ("IN_PROGRESS", "MEDIUM", 10), ("IDENTIFIED", "LOW", 5),
+       ("DRAFT", "HIGH", 5))  # fmt: skip
+
+
+@dataclass
+class Figures:
+    size: int
+    seconds: float
+    expected_cards: int
+    cards: int
+    duplicates: int
+    missing: int
+    azure_devops_requests: int
+    requests_per_vulnerability: float
+    requests_by_kind: dict[str, int]
+    throttled_answers: int
+    second_run_writes: int
+    report: dict[str, Any]
+
+
+def _config(boards: BoardsEmulator, api_key: str) -> dict[str, Any]:
+    return {
+        "organization": boards.organization,
+        "auth": {"mode": "pat", "pat": boards.pat},
+        "conviso": {"company_id": COMPANY, "api_key": api_key},
+        "webhook": {"token": "bench-token"},
+        "severity_policy": ["MEDIUM", "HIGH", "CRITICAL"],
+        "severity_map": {"LOW": 4, "MEDIUM": 3, "HIGH": 2, "CRITICAL": 1},
+        "routes": [
+            {
+                "default": True, "project": "Fabrikam", "team": "Fabrikam Team",
+                "board": "Issues", "work_item_type": "Bug",
+                "status_map": {"IDENTIFIED": {"state": "New"}, "IN_PROGRESS": {"state": "Active"}},
+            }
+        ],
+    }  # fmt: skip
+
+
+def _seed(conviso: ConvisoEmulator, size: int) -> int:
+    """Seed ``size`` issues in the mix; returns how many should become cards."""
+    conviso.store.add_company("Fabrikam", id=COMPANY)
+    conviso.store.add_asset(COMPANY, "payments-api", id="9")
+    kinds = [(status, severity) for status, severity, share in MIX for _ in range(share)]
+    expected = 0
+    for n in range(size):
+        status, severity = kinds[n % len(kinds)]
+        conviso.store.seed_issue(asset_id="9", status=status, severity=severity, title=f"V{n}")
+        expected += status != "DRAFT" and severity != "LOW"
+    return expected
+
+
+def _kind(method: str, path: str) -> str:
+    if method == "POST" and "/_apis/wit/workitems/$" in path:
+        return "create"
+    if method == "PATCH":
+        return "update"
+    if path.endswith("/wiql"):
+        return "wiql"
+    if path.endswith("/workitemsbatch"):
+        return "batch"
+    return "read"
+
+
+def _writes(boards: BoardsEmulator) -> int:
+    return sum(1 for r in boards.requests if _kind(r.method, r.path) in ("create", "update"))
+
+
+def _cards(boards: BoardsEmulator) -> Counter[str]:
+    tags: Counter[str] = Counter()
+    for item in boards.store.items.values():
+        if item.deleted:
+            continue
+        for tag in str(item.fields.get("System.Tags", "")).split("; "):
+            if tag.startswith("conviso-vuln-"):
+                tags[tag] += 1
+    return tags
+
+
+def measure(
+    *,
+    size: int,
+    connection_string: str,
+    boards: BoardsEmulator,
+    conviso: ConvisoEmulator,
+    workers: int = 4,
+    throttle: bool = True,
+) -> Figures:
+    """One backfill of ``size`` vulnerabilities against running emulators (reset first)."""
+    from sync_core.adapters.state import state_from_settings
+    from sync_core.bootstrap import build_context
+    from sync_core.rules import IntegrationConfig
+    from sync_core.service.reconcile import reconcile
+
+    boards.reset()
+    conviso.reset()
+    settings = {
+        "SYNC_STORAGE": connection_string,
+        "SECRETS_KEY": Fernet.generate_key().decode(),
+        "AZURE_DEVOPS_BASE_URL": boards.url,
+        "CONVISO_API_URL": conviso.url,
+    }
+    prefix = "bench" + uuid.uuid4().hex[:10]
+    ctx = build_context(settings, state=state_from_settings(settings, table_prefix=prefix))
+    iid = "bench-" + uuid.uuid4().hex[:8]
+    ctx.state.integrations.put(
+        iid, IntegrationConfig.model_validate(_config(boards, conviso.api_key))
+    )
+    expected = _seed(conviso, size)
+    if throttle:  # Azure DevOps' limits, as its headers say them (research §4)
+        boards.inject_status(429, times=3, retry_after=0.2, method="POST", path="/$Bug")
+        boards.inject_headers({"X-RateLimit-Delay": "0.050"}, times=5, method="POST")
+    started = time.monotonic()
+    report = reconcile(ctx, iid, backfill=True, workers=workers)
+    seconds = time.monotonic() - started
+    recorded = boards.requests
+    kinds = Counter(_kind(r.method, r.path) for r in recorded)
+    throttled = sum(1 for r in recorded if r.status == 429)
+    boards.clear_faults()
+    boards.clear_requests()
+    reconcile(ctx, iid)
+    second_writes = _writes(boards)
+    cards = _cards(boards)
+    return Figures(
+        size=size,
+        seconds=round(seconds, 2),
+        expected_cards=expected,
+        cards=sum(cards.values()),
+        duplicates=sum(n - 1 for n in cards.values() if n > 1),
+        missing=expected - len(cards),
+        azure_devops_requests=len(recorded),
+        requests_per_vulnerability=round(len(recorded) / max(1, size), 4),
+        requests_by_kind=dict(kinds),
+        throttled_answers=throttled,
+        second_run_writes=second_writes,
+        report=report,
+    )
+
+
+@contextmanager
+def _stack(deadline: float) -> Iterator[tuple[str, BoardsEmulator, ConvisoEmulator]]:
+    """Azurite and both emulators; past ``deadline`` seconds Azurite is stopped and the
+    process ends (the emulators are threads of this process and end with it)."""
+    from localdev.azurite import start_azurite
+
+    with (
+        start_azurite() as azurite,
+        BoardsEmulator() as boards,
+        ConvisoEmulator(api_key=CONVISO_KEY) as conviso,
+    ):
+
+        def give_up() -> None:
+            print(f"deadline of {deadline:.0f} s passed; stopping", file=sys.stderr)
+            azurite.stop()
+            os._exit(2)
+
+        timer = threading.Timer(deadline, give_up)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield azurite.connection_string, boards, conviso
+        finally:
+            timer.cancel()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--deadline", type=float, default=1800.0, help="seconds before giving up")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per request
+    if not 1 <= args.size <= 50_000:
+        parser.error("--size must be between 1 and 50000")
+    with _stack(args.deadline) as (connection_string, boards, conviso):
+        figures = measure(
+            size=args.size, connection_string=connection_string, boards=boards,
+            conviso=conviso, workers=args.workers,
+        )  # fmt: skip
+    print(json.dumps(asdict(figures), indent=2))
+    return 0 if figures.duplicates == 0 and figures.missing == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

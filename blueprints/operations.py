@@ -1,0 +1,79 @@
+"""Self-healing and self-service (R13, R17): reconcile and backfill, service-hook provisioning,
+discovery, and the timer that reconciles every integration. All admin routes.
+
+The timer's NCRONTAB schedule is ``RECONCILE_SCHEDULE`` when that app setting is set, every
+15 minutes otherwise. It is read when the functions are indexed (the worker has the app
+settings in its environment then) rather than bound as ``%RECONCILE_SCHEDULE%``, because the
+host refuses to load an app whose binding names a setting that is absent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from urllib.parse import urlsplit
+
+import azure.functions as func
+
+from blueprints.common import ctx, guarded, integration_id, ok
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+ADMIN = func.AuthLevel.FUNCTION
+DEFAULT_RECONCILE_SCHEDULE = "0 */15 * * * *"
+RECONCILE_SCHEDULE = os.environ.get("RECONCILE_SCHEDULE") or DEFAULT_RECONCILE_SCHEDULE
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
+
+
+def _flag(req: func.HttpRequest, name: str) -> bool:
+    from sync_core.service import InvalidInput
+
+    value = (req.params.get(name) or "").strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise InvalidInput(f"query parameter '{name}' must be true or false")
+    return value in _TRUE
+
+
+@bp.route(route="integrations/{id}/reconcile", methods=["POST"], auth_level=ADMIN)
+@guarded
+def reconcile_now(req: func.HttpRequest) -> func.HttpResponse:
+    """Reconcile now (R13); ``?backfill=true`` starts over, ``?dry_run=true`` only plans."""
+    from sync_core.service.reconcile import reconcile
+
+    backfill, dry_run = _flag(req, "backfill"), _flag(req, "dry_run")
+    return ok(reconcile(ctx(), integration_id(req), backfill=backfill, dry_run=dry_run))
+
+
+@bp.route(route="integrations/{id}/service-hooks", methods=["POST"], auth_level=ADMIN)
+@guarded
+def service_hooks(req: func.HttpRequest) -> func.HttpResponse:
+    """Create the two subscriptions per routed project where missing; report all (R17).
+
+    Without ``PUBLIC_BASE_URL`` or ``WEBSITE_HOSTNAME`` (a local run), the hooks point where
+    this request arrived: the address the operator reached the app on."""
+    from sync_core.service.hooks import provision_service_hooks, public_base_url
+
+    arrived = urlsplit(req.url)
+    base = public_base_url(os.environ) or f"{arrived.scheme}://{arrived.netloc}"
+    return ok(provision_service_hooks(ctx(), integration_id(req), base))
+
+
+@bp.route(route="integrations/{id}/discovery/{*path}", methods=["GET"], auth_level=ADMIN)
+@guarded
+def discovery(req: func.HttpRequest) -> func.HttpResponse:
+    """Projects, teams, boards (columns, lanes), work item types and states, as JSON."""
+    from sync_core.service.discovery import discover
+
+    return ok(discover(ctx(), integration_id(req), req.route_params.get("path", "")))
+
+
+@bp.timer_trigger(schedule=RECONCILE_SCHEDULE, arg_name="timer", run_on_startup=False)
+def reconcile_timer(timer: func.TimerRequest) -> None:
+    """Every integration, one after another; missed events heal by themselves (R13)."""
+    from sync_core.service.reconcile import reconcile_all
+
+    if timer.past_due:
+        log.warning("the reconcile timer is running late")
+    outcome = reconcile_all(ctx())
+    log.info("reconciled %s integration(s)", len(outcome))

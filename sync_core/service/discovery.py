@@ -1,0 +1,186 @@
+"""Discovery: what the organization holds, so an operator writes a configuration without
+guessing (projects, teams, boards with their columns and lanes, work item types and their
+states with categories).
+
+Read-only and answered as plain JSON lists from the Azure DevOps client. Azure DevOps'
+refusals keep their meaning for the caller (``azure_devops_answers``): a project that does
+not exist is a 404 with Azure DevOps' own message, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol, cast
+
+from ..adapters.azure_devops import (
+    AuthenticationError,
+    AzureDevOpsError,
+    ConfigurationError,
+    TransientError,
+)
+from ..adapters.azure_devops.models import (
+    Board,
+    BoardReference,
+    Project,
+    Team,
+    WorkItemStateInfo,
+    WorkItemTypeInfo,
+)
+from .context import SyncContext
+from .errors import InvalidInput, ServiceError
+from .intake import load_integration
+
+__all__ = ["AzureDevOpsRefused", "Discoverable", "azure_devops_answers", "discover"]
+
+
+class AzureDevOpsRefused(ServiceError):
+    """Azure DevOps said no; the status keeps its meaning, the message is its own."""
+
+    def __init__(self, message: str, *, status: int, code: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@contextmanager
+def azure_devops_answers() -> Iterator[None]:
+    """Translate the client's errors for an admin caller (PRODUCT.md §4).
+
+    A 400/404 keeps its status; refused credentials are the integration's, not the
+    caller's, so they are a 424 (the dependency failed), as is any other refusal; a busy
+    or unreachable service is a 503 to try again.
+    """
+    try:
+        yield
+    except AuthenticationError as exc:
+        raise AzureDevOpsRefused(
+            f"Azure DevOps refused this integration's credentials: {exc.message}",
+            status=424,
+            code="azure_devops_auth",
+        ) from exc
+    except ConfigurationError as exc:
+        status = exc.status if exc.status in (400, 404) else 424
+        code = {400: "bad_request", 404: "not_found"}.get(status, "azure_devops_refused")
+        raise AzureDevOpsRefused(exc.message, status=status, code=code) from exc
+    except TransientError as exc:
+        raise AzureDevOpsRefused(
+            f"Azure DevOps is not answering now ({exc.message}); try again",
+            status=503,
+            code="unavailable",
+        ) from exc
+    except AzureDevOpsError as exc:
+        raise AzureDevOpsRefused(exc.message, status=424, code="azure_devops_refused") from exc
+
+
+class Discoverable(Protocol):
+    """The read-only calls of the Azure DevOps client that discovery makes."""
+
+    def list_projects(self) -> list[Project]: ...
+    def list_teams(self, project: str) -> list[Team]: ...
+    def list_boards(self, project: str, team: str) -> list[BoardReference]: ...
+    def get_board(self, project: str, team: str, board: str) -> Board: ...
+    def work_item_types(self, project: str) -> list[WorkItemTypeInfo]: ...
+    def work_item_type_states(
+        self, project: str, work_item_type: str
+    ) -> list[WorkItemStateInfo]: ...
+
+
+def _projects(client: Discoverable, *_: str) -> Any:
+    return [{"id": p.id, "name": p.name, "state": p.state} for p in client.list_projects()]
+
+
+def _teams(client: Discoverable, project: str) -> Any:
+    return [
+        {"id": t.id, "name": t.name, "description": t.description}
+        for t in client.list_teams(project)
+    ]
+
+
+def _boards(client: Discoverable, project: str, team: str) -> Any:
+    return [{"id": b.id, "name": b.name} for b in client.list_boards(project, team)]
+
+
+def _board(client: Discoverable, project: str, team: str, board: str) -> Any:
+    """Columns with their state mappings, lanes, and the fields a route writes through."""
+    found = client.get_board(project, team, board)
+    fields = found.fields
+    return {
+        "id": found.id,
+        "name": found.name,
+        "columns": [
+            {
+                "name": c.name,
+                "column_type": c.column_type,
+                "state_mappings": dict(c.state_mappings),
+                "is_split": bool(c.is_split),
+                "item_limit": c.item_limit,
+            }
+            for c in found.columns
+        ],
+        # The default lane has no name; a route's ``lane: null`` means it.
+        "lanes": [{"id": r.id, "name": r.name, "default": r.name is None} for r in found.rows],
+        "fields": {
+            "column": fields.column_field.reference_name,
+            "lane": fields.row_field.reference_name if fields.row_field else None,
+            "done": fields.done_field.reference_name if fields.done_field else None,
+        },
+    }
+
+
+def _types(client: Discoverable, project: str) -> Any:
+    return [
+        {"name": t.name, "reference_name": t.reference_name, "disabled": t.is_disabled}
+        for t in client.work_item_types(project)
+    ]
+
+
+def _states(client: Discoverable, project: str, work_item_type: str) -> Any:
+    return [
+        {"name": s.name, "category": s.category, "color": s.color}
+        for s in client.work_item_type_states(project, work_item_type)
+    ]
+
+
+#: Path shape (literal words, ``*`` for a name) -> what answers it.
+_ROUTES: tuple[tuple[tuple[str, ...], Callable[..., Any]], ...] = (
+    (("projects",), _projects),
+    (("projects", "*", "teams"), _teams),
+    (("projects", "*", "teams", "*", "boards"), _boards),
+    (("projects", "*", "teams", "*", "boards", "*"), _board),
+    (("projects", "*", "workitemtypes"), _types),
+    (("projects", "*", "workitemtypes", "*", "states"), _states),
+)
+PATHS = (
+    "projects",
+    "projects/{project}/teams",
+    "projects/{project}/teams/{team}/boards",
+    "projects/{project}/teams/{team}/boards/{board}",
+    "projects/{project}/workitemtypes",
+    "projects/{project}/workitemtypes/{type}/states",
+)
+
+
+def _match(segments: list[str]) -> tuple[Callable[..., Any], list[str]] | None:
+    for shape, handler in _ROUTES:
+        if len(shape) == len(segments) and all(
+            word == "*" or word == segment.lower()
+            for word, segment in zip(shape, segments, strict=True)
+        ):
+            return handler, [s for word, s in zip(shape, segments, strict=True) if word == "*"]
+    return None
+
+
+def discover(ctx: SyncContext, integration_id: str, path: str) -> dict[str, Any]:
+    """``{"path": ..., "items" | "board": ...}`` for one discovery path; 400 for an unknown one."""
+    segments = [s for s in path.strip("/").split("/") if s]
+    found = _match(segments)
+    if found is None or any(len(name) > 256 for name in segments):
+        raise InvalidInput(f"unknown discovery path '{path[:200]}'; one of: {', '.join(PATHS)}")
+    handler, names = found
+    config = load_integration(ctx, integration_id)
+    with azure_devops_answers():
+        client = cast(Discoverable, ctx.boards_for(integration_id, config))
+        answer = handler(client, *names)
+    key = "board" if handler is _board else "items"
+    return {"path": "/".join(segments), key: answer}

@@ -1,0 +1,515 @@
+"""Reconcile and backfill (R13): missed events heal by themselves.
+
+Azure DevOps drops events while a hook is on probation and Conviso sends none of its own,
+so each pass pulls the truth and feeds it through the *same* paths as the queue workers:
+
+- Conviso → Boards: issues newest change first (``iter_issues``), down to the ``conviso``
+  watermark, each through ``outbound.apply_vulnerability``; the rules write only what
+  differs, and a snapshot already applied costs no Azure DevOps request (the link keeps
+  the card last seen). Because the listing is newest first, the watermark advances to the
+  newest ``updated_at`` seen only once the whole pass down to the old watermark succeeded;
+  a run killed midway leaves it where it was and the next run starts over from it, finding
+  what the dead run applied already applied (no second card: the claim protocol).
+- Boards → Conviso: tagged items changed since the ``boards`` watermark (WIQL on
+  ``ChangedDate``), fetched 200 at a time, each as a ``BoardChange`` through
+  ``inbound.apply_board_change``, which screens echoes and stale revisions.
+
+A backfill is the Conviso pass from the beginning (no watermark) with ``backfill`` set, so a
+vulnerability already in a later mapped status is created there (R2). A dry run plans with
+the pure rules and writes nothing. One run per integration at a time: a lease, renewed
+every page. The claimant of creates is the same for every run of an integration, so a run
+resuming after a dead one recognises its claims and looks the tag up instead of waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any, Protocol, cast
+
+from ..adapters.auth import ReauthorizationNeeded
+from ..adapters.azure_devops import (
+    MAX_BATCH_IDS,
+    AuthenticationError,
+    ConfigurationError,
+    WorkItemNotFound,
+)
+from ..adapters.azure_devops.layout import work_item_view
+from ..adapters.azure_devops.models import Identity, WorkItem
+from ..adapters.conviso import (
+    ConvisoAuthError,
+    ConvisoError,
+    ConvisoQueryError,
+    ConvisoRequestError,
+)
+from ..adapters.state import StaleEntity
+from ..rules import (
+    BoardChange,
+    CreateWorkItem,
+    IntegrationConfig,
+    Level,
+    Link,
+    UpdateWorkItem,
+    Vulnerability,
+    plan_outbound,
+    route_for,
+)
+from ..rules.vocabulary import CONVISO_TAG, STATE_FIELD
+from .context import SyncContext
+from .discovery import AzureDevOpsRefused, azure_devops_answers
+from .errors import ServiceError
+from .inbound import apply_board_change, route_by_key
+from .intake import load_integration
+from .messages import InboundMessage, OutboundMessage
+from .oauth import mark_needs_reauthorization
+from .outbound import apply_vulnerability
+
+__all__ = ["ReconcileBusy", "reconcile", "reconcile_all"]
+
+log = logging.getLogger(__name__)
+
+LEASE = "reconcile"
+CONVISO_MARK, BOARDS_MARK = "conviso", "boards"
+DEFAULT_WORKERS = 4
+DEFAULT_PER_PAGE = 100
+PROGRESS_EVERY = 500
+#: Renewed before every page; a dead run's lease frees itself after this.
+LEASE_TTL = timedelta(minutes=10)
+_PERMANENT = (ConfigurationError, ConvisoAuthError, ConvisoRequestError, ConvisoQueryError)
+
+
+class ReconcileBusy(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class _Reader(Protocol):
+    """The Azure DevOps reads of the Boards pass."""
+
+    def current_identity(self) -> Identity: ...
+    def find_changed_work_items(
+        self, project: str, since: datetime | None, tag: str
+    ) -> list[int]: ...
+    def get_work_items(self, ids: list[int], *, project: str | None = None) -> list[WorkItem]: ...
+
+
+@dataclass
+class _Tallying(SyncContext):
+    """The service context, counting the reason of every delivery the use cases record."""
+
+    tally: Counter[str] = field(default_factory=Counter)
+    tally_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def around(cls, ctx: SyncContext) -> _Tallying:
+        return cls(**{f.name: getattr(ctx, f.name) for f in fields(SyncContext)})
+
+    def record(self, integration_id: str, level: Level, message: str, **details: object) -> None:
+        with self.tally_lock:
+            self.tally[str(details.get("reason") or level.value)] += 1
+        super().record(integration_id, level, message, **details)
+
+    def counts(self) -> dict[str, int]:
+        with self.tally_lock:
+            return dict(self.tally)
+
+
+@dataclass
+class _Run:
+    ctx: SyncContext
+    integration_id: str
+    config: IntegrationConfig
+    backfill: bool
+    dry_run: bool
+    workers: int
+    per_page: int
+    lease_ttl: timedelta
+    progress_every: int
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    aborted: str | None = None
+
+    @property
+    def event_id(self) -> str:
+        return f"reconcile-{self.run_id}"
+
+    @property
+    def claimant(self) -> str:
+        # One per integration, not per run: the lease keeps runs apart, and a run after a
+        # dead one then owns its leftover claims (it looks the tag up; R1).
+        return f"reconcile-{self.integration_id}"
+
+    def renew(self) -> None:
+        if self.dry_run:
+            return
+        if not self.ctx.state.leases.acquire(
+            self.integration_id, LEASE, self.run_id, self.lease_ttl
+        ):
+            raise ReconcileBusy(f"another reconcile of '{self.integration_id}' took over")
+
+    def note(self, level: Level, message: str, reason: str) -> None:
+        self.ctx.record(self.integration_id, level, message, reason=reason, event_id=self.event_id)
+
+
+def reconcile(
+    ctx: SyncContext,
+    integration_id: str,
+    *,
+    backfill: bool = False,
+    dry_run: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    per_page: int = DEFAULT_PER_PAGE,
+    lease_ttl: timedelta = LEASE_TTL,
+    progress_every: int = PROGRESS_EVERY,
+) -> dict[str, Any]:
+    """One pass both ways; the report says what was done (or, dry, what would be)."""
+    config = load_integration(ctx, integration_id)
+    run = _Run(
+        ctx, integration_id, config, backfill, dry_run,
+        max(1, min(workers, 16)), max(1, min(per_page, 100)), lease_ttl, max(1, progress_every),
+    )  # fmt: skip
+    started = time.monotonic()
+    if not dry_run and not ctx.state.leases.acquire(integration_id, LEASE, run.run_id, lease_ttl):
+        raise ReconcileBusy(f"a reconcile of '{integration_id}' is already running")
+    try:
+        conviso = _conviso_pass(run)
+        boards = _boards_pass(run) if run.aborted is None else {"skipped": run.aborted}
+    finally:
+        if not dry_run:
+            ctx.state.leases.release(integration_id, LEASE, run.run_id)
+    report = {
+        "run_id": run.run_id,
+        "mode": "backfill" if backfill else "reconcile",
+        "dry_run": dry_run,
+        "complete": run.aborted is None
+        and not conviso.get("deferred")
+        and not boards.get("deferred"),
+        "conviso_to_boards": conviso,
+        "boards_to_conviso": boards,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    if not dry_run:
+        run.note(
+            Level.INFO if report["complete"] else Level.WARN,
+            f"{report['mode']} {run.run_id}: {conviso.get('seen', 0)} vulnerabilities and "
+            f"{boards.get('seen', 0)} changed work items looked at"
+            + ("" if report["complete"] else "; some were left for the next run"),
+            reason="reconcile",
+        )
+    return report
+
+
+def reconcile_all(ctx: SyncContext) -> dict[str, str]:
+    """The timer: every integration in turn; one failing never stops the others."""
+    outcome: dict[str, str] = {}
+    for integration_id in ctx.state.integrations.list_ids():
+        try:
+            report = reconcile(ctx, integration_id)
+            outcome[integration_id] = "complete" if report["complete"] else "partial"
+        except ReconcileBusy:
+            outcome[integration_id] = "busy"
+        except Exception as exc:  # recorded for the operator; the next integration goes on
+            log.warning("reconcile of %s failed: %s", integration_id, type(exc).__name__)
+            outcome[integration_id] = "failed"
+            ctx.record(
+                integration_id, Level.ERROR, f"reconcile failed: {_safe(exc)}", reason="reconcile"
+            )
+    return outcome
+
+
+def _safe(exc: Exception) -> str:
+    """Adapter and service errors carry safe messages; anything else is named only."""
+    if isinstance(exc, ServiceError | ConvisoError | ConfigurationError):
+        return str(exc)[:500]
+    return type(exc).__name__
+
+
+# ----------------------------------------------------------- Conviso → Boards
+
+
+def _pages(items: Iterator[Vulnerability], size: int) -> Iterator[list[Vulnerability]]:
+    while page := list(islice(items, size)):
+        yield page
+
+
+def _conviso_pass(run: _Run) -> dict[str, Any]:
+    ctx, iid = run.ctx, run.integration_id
+    mark = ctx.state.watermarks.get(iid, CONVISO_MARK)
+    since = None if run.backfill else mark.value
+    tallying = _Tallying.around(ctx)
+    outcomes: Counter[str] = Counter()
+    newest: datetime | None = None
+    seen = 0
+    apply = _plan if run.dry_run else _apply
+
+    def step(vulnerability: Vulnerability) -> str:
+        return apply(run, tallying, vulnerability)
+
+    try:
+        listing = ctx.conviso_for(iid, run.config).iter_issues(
+            run.config.conviso.company_id, since=since, per_page=run.per_page
+        )
+        with ThreadPoolExecutor(run.workers, thread_name_prefix="reconcile") as pool:
+            for page in _pages(listing, run.per_page):
+                run.renew()
+                _warm_layouts(run, page)
+                outcomes.update(pool.map(step, page))
+                page_newest = max(v.updated_at for v in page)
+                newest = page_newest if newest is None else max(newest, page_newest)
+                before, seen = seen, seen + len(page)
+                if not run.dry_run and seen // run.progress_every > before // run.progress_every:
+                    _progress(run, seen, tallying.counts())
+                if run.aborted:
+                    break
+    except ConvisoAuthError as exc:
+        raise AzureDevOpsRefused(
+            f"Conviso refused this integration's API key: {exc}", status=424, code="conviso_auth"
+        ) from exc
+    except ConvisoError as exc:
+        raise AzureDevOpsRefused(
+            f"Conviso could not be read ({exc}); try again", status=503, code="unavailable"
+        ) from exc
+    answer: dict[str, Any] = {"seen": seen, "since": _iso(since)}
+    if run.dry_run:
+        return {**answer, **_dry_summary(outcomes)}
+    deferred = outcomes.pop("deferred", 0)
+    answer.update(outcomes=tallying.counts(), failed=outcomes.get("failed", 0), deferred=deferred)
+    answer["watermark"] = _advance(run, CONVISO_MARK, newest, deferred or run.aborted)
+    return answer
+
+
+def _warm_layouts(run: _Run, page: list[Vulnerability]) -> None:
+    """Read the page's board layouts once, before the workers all miss the cache at once."""
+    routes = {route.key: route for v in page if (route := route_for(run.config, v.asset.id))}
+    for route in routes.values():
+        try:
+            boards = run.ctx.boards_for(run.integration_id, run.config)
+            run.ctx.layouts.get(run.integration_id, route, boards)
+        except Exception:  # each vulnerability meets (and records) the failure itself
+            log.info("the layout of route %s could not be read ahead", route.key)
+
+
+def _apply(run: _Run, ctx: _Tallying, vulnerability: Vulnerability) -> str:
+    """One vulnerability through the queue worker's path; "done", "failed" or "deferred"."""
+    if run.aborted:
+        return "deferred"
+    message = OutboundMessage(
+        integration_id=run.integration_id,
+        event_id=run.event_id,
+        issue_id=vulnerability.id,
+        snapshot=vulnerability,
+        backfill=run.backfill,
+    )
+    try:
+        apply_vulnerability(ctx, run.config, message, claimant=run.claimant)
+        return "done"
+    except (ReauthorizationNeeded, AuthenticationError, ConvisoAuthError) as exc:
+        if isinstance(exc, ReauthorizationNeeded):
+            mark_needs_reauthorization(ctx, exc)
+        run.aborted = f"credentials refused: {_safe(exc)}"
+        return "deferred"
+    except _PERMANENT as exc:
+        # As the worker does (R14): recorded with the service's own message, not retried.
+        route = route_for(run.config, vulnerability.asset.id)
+        ctx.record(
+            run.integration_id,
+            Level.ERROR,
+            f"{exc.__class__.__name__}: {exc}",
+            reason="configuration",
+            event_id=run.event_id,
+            vulnerability_id=vulnerability.id,
+            route_key=route.key if route else None,
+        )
+        return "failed"
+    except Exception as exc:  # transient: the next run tries again from the same watermark
+        log.info(
+            "reconcile left vulnerability %s for later (%s)", vulnerability.id, type(exc).__name__
+        )
+        return "deferred"
+
+
+def _plan(run: _Run, ctx: _Tallying, vulnerability: Vulnerability) -> str:
+    """Dry run: what the rules would decide, from storage and reads only."""
+    route = route_for(run.config, vulnerability.asset.id)
+    stored = run.ctx.state.links.get(run.integration_id, vulnerability.id)
+    link = stored.link if stored else None
+    if route is None:
+        decision = plan_outbound(
+            vulnerability, config=run.config, route=None, layout=None, link=link, card=None
+        )
+    else:
+        with azure_devops_answers():
+            boards = run.ctx.boards_for(run.integration_id, run.config)
+            layout = run.ctx.layouts.get(run.integration_id, route, boards)
+            card = link.card if link else None
+            if link is not None and card is None:
+                card = _read_card(boards, link, route.project, layout)
+        # As outbound plans it: an unlinked vulnerability past IDENTIFIED is planned as on
+        # backfill (R2, R9), so the dry run reports the card the real run would create.
+        decision = plan_outbound(
+            vulnerability, config=run.config, route=route, layout=layout, link=link,
+            card=card, backfill=run.backfill or link is None,
+        )  # fmt: skip
+    if isinstance(decision, CreateWorkItem):
+        return "would_create"
+    if isinstance(decision, UpdateWorkItem):
+        return "would_update"
+    return f"skip:{decision.reason.value}"
+
+
+def _read_card(boards: Any, link: Link, project: str, layout: Any) -> Any:
+    try:
+        return work_item_view(boards.get_work_item(link.work_item_id, project=project), layout)
+    except WorkItemNotFound:
+        return None
+
+
+def _dry_summary(outcomes: Counter[str]) -> dict[str, Any]:
+    skipped = {k.removeprefix("skip:"): n for k, n in outcomes.items() if k.startswith("skip:")}
+    return {
+        "would_create": outcomes.get("would_create", 0),
+        "would_update": outcomes.get("would_update", 0),
+        "skipped": skipped,
+    }
+
+
+def _progress(run: _Run, seen: int, counts: dict[str, int]) -> None:
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    run.note(Level.INFO, f"{run.event_id}: {seen} vulnerabilities so far ({shown})", "progress")
+
+
+# ----------------------------------------------------------- Boards → Conviso
+
+
+def _boards_pass(run: _Run) -> dict[str, Any]:
+    ctx, iid, config = run.ctx, run.integration_id, run.config
+    mark = ctx.state.watermarks.get(iid, BOARDS_MARK)
+    tallying = _Tallying.around(ctx)
+    outcomes: Counter[str] = Counter()
+    newest: datetime | None = None
+    seen = 0
+    with azure_devops_answers():
+        client = cast(_Reader, ctx.boards_for(iid, config))
+        me = client.current_identity().id
+        for project in sorted({route.project for route in config.routes}):
+            ids = client.find_changed_work_items(project, mark.value, CONVISO_TAG)
+            for chunk in _chunks(ids, MAX_BATCH_IDS):
+                run.renew()
+                for item in client.get_work_items(chunk, project=project):
+                    seen += 1
+                    changed = _changed_at(item)
+                    if changed is not None and (newest is None or changed > newest):
+                        newest = changed
+                    outcomes[_reapply(run, tallying, client, item, me)] += 1
+    answer: dict[str, Any] = {"seen": seen, "since": _iso(mark.value)}
+    if run.dry_run:
+        return {**answer, "would_reapply": outcomes.get("would_reapply", 0)}
+    deferred = outcomes.get("deferred", 0)
+    answer.update(
+        reapplied=outcomes.get("done", 0),
+        own_writes=outcomes.get("own", 0),
+        unchanged=outcomes.get("unchanged", 0),
+        outcomes=tallying.counts(),
+        deferred=deferred,
+    )
+    answer["watermark"] = _advance(run, BOARDS_MARK, newest, deferred)
+    return answer
+
+
+def _reapply(run: _Run, ctx: _Tallying, client: Any, item: WorkItem, me: str | None) -> str:
+    changed_by = item.fields.get("System.ChangedBy")
+    by_id = changed_by.get("id") if isinstance(changed_by, dict) else None
+    if me is not None and by_id == me:
+        return "own"  # our own write (R8): nothing to bring back, nothing to record
+    stored = run.ctx.state.links.get_by_work_item(run.integration_id, item.id)
+    route = route_by_key(run.config, stored.link.route_key) if stored else None
+    if stored is None or route is None:
+        return "not_linked"  # a tagged item of another integration, or of an old route
+    try:
+        layout = run.ctx.layouts.get(run.integration_id, route, client)
+    except _PERMANENT as exc:  # one route's broken board must not stop the others
+        log.info("the layout of route %s cannot be read (%s)", route.key, type(exc).__name__)
+        return "failed"
+    view, seen = work_item_view(item, layout), stored.link.card
+    moved: set[str] = set()
+    if seen is None or view.state != seen.state:
+        moved.add(STATE_FIELD)
+    if seen is None or view.column != seen.column:
+        moved.add(layout.column_field)
+    if not moved or item.rev <= stored.link.last_rev_seen:
+        return "unchanged"
+    if run.dry_run:
+        return "would_reapply"
+    name = changed_by.get("displayName") if isinstance(changed_by, dict) else changed_by
+    change = BoardChange(
+        event_id=run.event_id, work_item_id=item.id, rev=item.rev,
+        changed_fields=frozenset(moved), state=view.state or None, column=view.column,
+        revised_by_id=by_id, revised_by_name=str(name) if name else None,
+    )  # fmt: skip
+    message = InboundMessage(
+        integration_id=run.integration_id, event_id=run.event_id, change=change
+    )
+    try:
+        apply_board_change(ctx, run.config, message)
+        return "done"
+    except _PERMANENT as exc:
+        ctx.record(
+            run.integration_id, Level.ERROR, f"{exc.__class__.__name__}: {exc}",
+            reason="configuration", event_id=run.event_id, work_item_id=item.id,
+        )  # fmt: skip
+        return "failed"
+    except Exception as exc:  # transient: the watermark stays, the next run tries again
+        log.info("reconcile left work item %s for later (%s)", item.id, type(exc).__name__)
+        return "deferred"
+
+
+def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
+    return (ids[start : start + size] for start in range(0, len(ids), size))
+
+
+_FRACTION = re.compile(r"(\.\d+)")
+
+
+def _changed_at(item: WorkItem) -> datetime | None:
+    value = item.fields.get("System.ChangedDate")
+    if not isinstance(value, str):
+        return None
+    # Azure DevOps may send up to 7 fraction digits; Python reads at most 6.
+    text = _FRACTION.sub(lambda m: m[1][:7], value.replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ watermarks
+
+
+def _advance(run: _Run, name: str, newest: datetime | None, held: object) -> dict[str, Any]:
+    """Move the watermark forward only after a pass with nothing left over."""
+    state = run.ctx.state.watermarks
+    mark = state.get(run.integration_id, name)
+    before = mark.value
+    if held or newest is None or run.dry_run:
+        return {"before": _iso(before), "after": _iso(before), "advanced": False}
+    for _ in range(3):
+        try:
+            state.advance(run.integration_id, name, newest, mark.etag)
+            break
+        except StaleEntity:
+            mark = state.get(run.integration_id, name)
+    after = state.get(run.integration_id, name).value
+    return {"before": _iso(before), "after": _iso(after), "advanced": after != before}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None

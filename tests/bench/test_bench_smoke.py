@@ -1,0 +1,123 @@
+"""The benchmarks at a tiny size, inside ``make test``: request and operation counts
+only, never a time (times on a shared CI machine are noise; ``make bench`` measures them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import SMOKE
+from bench.cold_start import measure_cold_start
+from bench.counts import measure_counts
+from bench.memory import measure_memory
+from bench.report import BEGIN, END, render, rows
+from bench.stack import Stack
+from bench.throughput import measure_acceptance, measure_end_to_end
+from localdev.azurite import Azurite, start_azurite
+from localdev.boards_emulator import BoardsEmulator
+from localdev.conviso_emulator import ConvisoEmulator
+from sync_core.adapters.state.connection import _transport_options
+from tests.e2e.conftest import Sync
+
+pytestmark = [pytest.mark.smoke, pytest.mark.azurite]
+
+
+def test_a_status_change_costs_one_request_and_four_table_operations(
+    sync: Sync, storage_connection_string: str
+) -> None:
+    phases = measure_counts(sync, storage_connection_string, events=SMOKE.count_events)
+    change, no_op, echo, new = (phases[k] for k in ("status_change", "no_op", "echo", "new"))
+    assert change["azure_devops"] == {"update": SMOKE.count_events}
+    assert change["conviso_requests"] == 0
+    # per event: the event id (insert), the link (read, ETag-guarded replace), the
+    # delivery (insert); delivery trims every 50 records come on top, amortised
+    by_kind = change["table_ops_per_event_by_kind"]
+    assert (by_kind["reads"], by_kind["inserts"], by_kind["updates"]) == (1, 2, 1)
+    assert no_op["azure_devops"] == {} and no_op["table_ops_per_event_by_kind"]["updates"] == 0
+    assert echo["events"] >= SMOKE.count_events  # one or two hooks per write
+    assert echo["azure_devops"] == {} and echo["conviso_requests"] == 0
+    assert new["azure_devops"] == {"create": SMOKE.count_events}
+
+
+def test_end_to_end_writes_each_event_once_and_the_raw_replay_matches(
+    sync: Sync, storage_connection_string: str
+) -> None:
+    figures = measure_end_to_end(
+        sync, storage_connection_string, events=SMOKE.throughput_events, runs=2
+    )
+    assert figures["writes_per_event"] == 1  # the raw replay asserts each of its 200s
+    assert len(figures["ratios"]) == 2
+
+
+def test_webhook_acceptance_enqueues_one_message_per_event(
+    sync: Sync, storage_connection_string: str
+) -> None:
+    figures = measure_acceptance(
+        sync, storage_connection_string, requests=SMOKE.acceptance_requests, runs=1,
+        stop_workers=False,
+    )  # fmt: skip
+    assert figures["messages_per_accepted_event"] == 1
+
+
+def test_importing_the_app_opens_no_socket() -> None:
+    figures = measure_cold_start(runs=SMOKE.cold_start_runs)
+    assert figures["network_calls_at_import"] == []
+    assert figures["functions_indexed"] >= 10
+
+
+def test_the_memory_run_writes_once_per_event(
+    boards: BoardsEmulator, conviso: ConvisoEmulator
+) -> None:
+    # An Azurite of its own: the session's app host would otherwise take the child's
+    # messages off the shared queues (and could not open their secrets).
+    with start_azurite() as own:
+        figures = measure_memory(
+            Stack(own, boards, conviso), events=SMOKE.memory_events, vulnerabilities=5
+        )
+    assert figures["azure_devops_writes"] == SMOKE.memory_events
+    assert figures["end_kib"] > 0
+
+
+def test_backfill_makes_every_card_once(
+    azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator
+) -> None:
+    backfill = pytest.importorskip("bench.backfill")
+    figures = backfill.measure(
+        size=SMOKE.backfill, connection_string=azurite.connection_string,
+        boards=boards, conviso=conviso,
+    )  # fmt: skip
+    assert (figures.duplicates, figures.missing, figures.second_run_writes) == (0, 0, 0)
+    # one create per card, plus the ones answered 429 on purpose (and honoured)
+    creates = figures.requests_by_kind.get("create")
+    assert creates == figures.expected_cards + figures.throttled_answers
+
+
+def test_the_report_marks_each_goal_and_keeps_the_prose_around_it(tmp_path: Path) -> None:
+    phase = {
+        "events": 2, "azure_devops_per_event": 1, "conviso_per_event": 0,
+        "table_ops_per_event": 4, "table_ops_per_event_by_kind": {"reads": 1, "inserts": 2},
+    }  # fmt: skip
+    zero = {**phase, "azure_devops_per_event": 0}
+    results = {
+        "counts": {"status_change": phase, "echo": zero, "no_op": zero, "new": phase},
+        "acceptance": {"ratio": 0.4, "webhook_per_s": 4, "bare_per_s": 10, "requests": 2,
+                       "runs": 1, "concurrency": 4},
+        "backfill": {"pending": "not yet"},
+    }  # fmt: skip
+    marks = {figure: met for figure, _, _, met in rows(results)}
+    assert marks["Azure DevOps requests per steady-state status change"] is True
+    assert marks["Webhook acceptance ÷ bare 202 from the same host"] is False
+    assert marks["Backfill: requests per vulnerability; duplicates"] is None
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Performance\n\nbefore\n\n{BEGIN}\nold\n{END}\n\nafter\n")
+    text = render(results, stamp="X", template=doc)
+    assert "before" in text and "after" in text and "old" not in text
+    assert "**not met**" in text
+
+
+def test_storage_clients_skip_environment_lookups_only_when_there_is_nothing_to_find() -> None:
+    assert _transport_options({"PATH": "/bin"}) == {"use_env_settings": False}
+    assert _transport_options({"HTTPS_PROXY": "http://proxy:3128"}) == {}
+    assert _transport_options({"requests_ca_bundle": "/etc/ca.pem"}) == {}

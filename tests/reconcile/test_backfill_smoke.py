@@ -1,0 +1,35 @@
+"""The backfill benchmark at a small size (``bench/backfill.py``; the 10,000 run is its
+default): counts only, never a time. Every expected card exists once, each create was
+sent once (plus the throttled attempts Azure DevOps refused), and a second pass writes
+nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.backfill import measure
+from localdev.azurite import Azurite
+from localdev.boards_emulator import BoardsEmulator
+from localdev.conviso_emulator import ConvisoEmulator
+
+pytestmark = pytest.mark.smoke
+SIZE = 200
+
+
+def test_a_small_backfill_has_no_duplicates_and_about_one_request_per_card(
+    azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator
+) -> None:
+    figures = measure(
+        size=SIZE, connection_string=azurite.connection_string, boards=boards, conviso=conviso
+    )
+    assert figures.duplicates == 0 and figures.missing == 0
+    assert figures.cards == figures.expected_cards == 180  # DRAFT and LOW make none (R2)
+    # Three creates were answered 429 with Retry-After and sent again after waiting.
+    assert figures.throttled_answers == 3
+    assert figures.requests_by_kind["create"] == figures.expected_cards + 3
+    assert figures.requests_by_kind.get("update", 0) == 0
+    # Besides the creates: the board layout (2), connectionData, one WIQL, one batch read.
+    overhead = figures.azure_devops_requests - figures.requests_by_kind["create"]
+    assert overhead <= 5, figures.requests_by_kind
+    assert figures.second_run_writes == 0
+    assert figures.report["complete"]
