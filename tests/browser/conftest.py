@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,13 @@ from localdev.devhost import DevHost
 from tests.e2e.conftest import CONVISO_KEY, running_app
 
 ADMIN_KEY = "browser-admin-key"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "admin-page"
+#: ``UPDATE_SCREENSHOTS=1`` refreshes the documentation's pictures; otherwise a test run
+#: leaves the tracked files alone and writes them under the system's temporary folder
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "admin-page"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "sync-admin-page-screenshots"
+)
 #: a laptop screen: everything must be readable at this size
 VIEWPORT = {"width": 1366, "height": 768}
 CHROMIUM_ARGS = [
