@@ -15,12 +15,15 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from blueprints.common import ctx, guarded, integration_id, ok
+from blueprints.common import STORAGE, ctx, guarded, integration_id, ok
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 
 ADMIN = func.AuthLevel.FUNCTION
+#: sync_core.adapters.state.queues.RECONCILE_QUEUE, spelled here so that indexing the
+#: functions imports no SDK (cold start); tests/reconcile checks the two agree
+RECONCILE_QUEUE = "reconcile-runs"
 DEFAULT_RECONCILE_SCHEDULE = "0 */15 * * * *"
 RECONCILE_SCHEDULE = os.environ.get("RECONCILE_SCHEDULE") or DEFAULT_RECONCILE_SCHEDULE
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
@@ -38,11 +41,31 @@ def _flag(req: func.HttpRequest, name: str) -> bool:
 @bp.route(route="integrations/{id}/reconcile", methods=["POST"], auth_level=ADMIN)
 @guarded
 def reconcile_now(req: func.HttpRequest) -> func.HttpResponse:
-    """Reconcile now (R13); ``?backfill=true`` starts over, ``?dry_run=true`` only plans."""
+    """Reconcile now (R13); ``?backfill=true`` starts over, ``?dry_run=true`` only plans.
+
+    With ``Prefer: respond-async`` a real run is queued and answered 202 (a long backfill
+    outlives the 230 s an HTTP answer may take in Azure); a dry run always answers here."""
     from sync_core.service.reconcile import reconcile
+    from sync_core.service.reconcile_runs import request_run
 
     backfill, dry_run = _flag(req, "backfill"), _flag(req, "dry_run")
-    return ok(reconcile(ctx(), integration_id(req), backfill=backfill, dry_run=dry_run))
+    iid = integration_id(req)
+    if not dry_run and _prefers_async(req):
+        return ok(request_run(ctx(), iid, backfill=backfill), 202)
+    return ok(reconcile(ctx(), iid, backfill=backfill, dry_run=dry_run))
+
+
+def _prefers_async(req: func.HttpRequest) -> bool:
+    preferences = (req.headers.get("prefer") or "").lower().replace(" ", "").split(",")
+    return "respond-async" in preferences
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=RECONCILE_QUEUE, connection=STORAGE)
+def reconcile_queued(msg: func.QueueMessage) -> None:
+    """A run asked for with ``Prefer: respond-async``; raising lets the host retry, then poison."""
+    from sync_core.service.reconcile_runs import run_requested
+
+    run_requested(ctx(), msg.get_body().decode("utf-8"))
 
 
 @bp.route(route="integrations/{id}/service-hooks", methods=["POST"], auth_level=ADMIN)

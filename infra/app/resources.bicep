@@ -22,7 +22,7 @@ param convisoApiUrl string = 'https://api.convisoappsec.com/graphql'
 param maximumInstanceCount int = 40
 
 // The app's state, exactly as sync_core/adapters/state names it: tables are `sync<name>`
-// (store.py), queues the two work queues and the `-poison` queues the Functions host fills
+// (store.py), queues the three work queues and the `-poison` queues the Functions host fills
 // after five failed attempts (queues.py). tests/infra checks these lists against the code.
 var tableNames = [
   'syncintegrations'
@@ -38,6 +38,8 @@ var queueNames = [
   'conviso-to-boards-poison'
   'boards-to-conviso'
   'boards-to-conviso-poison'
+  'reconcile-runs'
+  'reconcile-runs-poison'
 ]
 
 var functionAppName = 'func-${resourceToken}'

@@ -206,12 +206,12 @@ def list_deliveries(
 
 def replay_poison(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
     """Move the integration's poison messages back to their queues (R12)."""
-    from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
+    from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE, RECONCILE_QUEUE
 
     load_integration(ctx, integration_id)
     moved = {
         queue: ctx.state.queues.replay_poison(queue, integration_id=integration_id)
-        for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE)
+        for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE, RECONCILE_QUEUE)
     }
     total = sum(moved.values())
     ctx.record(integration_id, Level.INFO, f"replayed {total} poison message(s)", reason="replay")

@@ -73,7 +73,7 @@ from .messages import InboundMessage, OutboundMessage
 from .oauth import mark_needs_reauthorization
 from .outbound import apply_vulnerability
 
-__all__ = ["ReconcileBusy", "reconcile", "reconcile_all"]
+__all__ = ["ReconcileBusy", "reconcile", "reconcile_all", "safe_reason"]
 
 log = logging.getLogger(__name__)
 
@@ -220,12 +220,15 @@ def reconcile_all(ctx: SyncContext) -> dict[str, str]:
             log.warning("reconcile of %s failed: %s", integration_id, type(exc).__name__)
             outcome[integration_id] = "failed"
             ctx.record(
-                integration_id, Level.ERROR, f"reconcile failed: {_safe(exc)}", reason="reconcile"
+                integration_id,
+                Level.ERROR,
+                f"reconcile failed: {safe_reason(exc)}",
+                reason="reconcile",
             )
     return outcome
 
 
-def _safe(exc: Exception) -> str:
+def safe_reason(exc: Exception) -> str:
     """Adapter and service errors carry safe messages; anything else is named only."""
     if isinstance(exc, ServiceError | ConvisoError | ConfigurationError):
         return str(exc)[:500]
@@ -314,7 +317,7 @@ def _apply(run: _Run, ctx: _Tallying, vulnerability: Vulnerability) -> str:
     except (ReauthorizationNeeded, AuthenticationError, ConvisoAuthError) as exc:
         if isinstance(exc, ReauthorizationNeeded):
             mark_needs_reauthorization(ctx, exc)
-        run.aborted = f"credentials refused: {_safe(exc)}"
+        run.aborted = f"credentials refused: {safe_reason(exc)}"
         return "deferred"
     except _PERMANENT as exc:
         # As the worker does (R14): recorded with the service's own message, not retried.

@@ -17,7 +17,12 @@ from cryptography.fernet import Fernet
 
 from localdev.devhost import functions_of, load_app
 from sync_core.adapters.state import state_from_settings
-from sync_core.adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE, poison_queue
+from sync_core.adapters.state.queues import (
+    INBOUND_QUEUE,
+    OUTBOUND_QUEUE,
+    RECONCILE_QUEUE,
+    poison_queue,
+)
 
 from .conftest import BICEP_FILES, INFRA, MAIN, ROOT, parse_bicep
 
@@ -290,7 +295,8 @@ def test_the_tables_are_exactly_those_the_state_layer_uses(resources_bicep) -> N
 
 
 def test_the_queues_are_the_work_queues_and_their_poison_queues(resources_bicep) -> None:
-    expected = {q for name in (OUTBOUND_QUEUE, INBOUND_QUEUE) for q in (name, poison_queue(name))}
+    work = (OUTBOUND_QUEUE, INBOUND_QUEUE, RECONCILE_QUEUE)
+    expected = {q for name in work for q in (name, poison_queue(name))}
     assert set(resources_bicep["variables"]["queueNames"]["value"]) == expected
     loop = resources_bicep["resources"]["workQueues"]["config"]["loop_type"]["detail"]
     assert loop["array_name"] == "queueNames"

@@ -43,6 +43,13 @@ class LeaseStore:
             return False
         return True
 
+    def held(self, integration_id: str, name: str) -> bool:
+        """Whether someone holds the lease now (a read, for refusing early; ``acquire``
+        remains the only way to take it)."""
+        row = self._table.get(check_integration_id(integration_id), self._key(name))
+        expires = None if row is None else read_datetime(row.get("expires_at"))
+        return expires is not None and expires > now()
+
     def release(self, integration_id: str, name: str, owner: str) -> None:
         """Give the lease up if ``owner`` holds it; someone else's lease is left alone."""
         pk = check_integration_id(integration_id)

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_MESSAGE_BYTES",
     "OUTBOUND_QUEUE",
     "POISON_SUFFIX",
+    "RECONCILE_QUEUE",
     "PoisonMessage",
     "QueueGateway",
     "poison_queue",
@@ -48,6 +49,9 @@ logger = logging.getLogger(__name__)
 OUTBOUND_QUEUE = "conviso-to-boards"
 #: Boards service-hook events become Conviso status changes here.
 INBOUND_QUEUE = "boards-to-conviso"
+#: Reconcile and backfill runs asked for over HTTP with ``Prefer: respond-async``: a long
+#: backfill outlives the 230 s an HTTP answer may take in Azure, a queue trigger does not.
+RECONCILE_QUEUE = "reconcile-runs"
 #: The Functions host moves a message failing 5 times to ``<queue>-poison``.
 POISON_SUFFIX = "-poison"
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -103,7 +107,9 @@ class QueueGateway:
         self._service = service
         self._counts = counts or OperationCounts()
 
-    def ensure(self, names: Iterable[str] = (OUTBOUND_QUEUE, INBOUND_QUEUE)) -> None:
+    def ensure(
+        self, names: Iterable[str] = (OUTBOUND_QUEUE, INBOUND_QUEUE, RECONCILE_QUEUE)
+    ) -> None:
         """Create the work queues and their poison queues if needed (idempotent)."""
         for name in names:
             for queue in (_check_name(name), poison_queue(name)):
