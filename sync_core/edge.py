@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .adapters.azure_devops.payloads import WorkItemUpdatedEvent
 from .errors import AnsweredError
-from .rules import BoardChange, Vulnerability, WebhookConfig
+from .rules import BoardChange, Vulnerability, WebhookConfig, is_status_move
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -43,6 +44,15 @@ MAX_BODY_BYTES = 1024 * 1024
 SIGNATURE_TOLERANCE_S = 300
 MAX_EVENT_ID = 256
 MAX_ASSESSMENT_ISSUES = 1000
+#: Azure DevOps work item ids and revisions are 32-bit integers.
+MAX_WORK_ITEM_NUMBER = 2**31 - 1
+#: state, column and identity names in a hook; Azure DevOps' own names are far shorter
+MAX_HOOK_NAME = 256
+#: Conviso ids (issues, assets) are numbers or UUIDs. They become the ``conviso-vuln-<id>``
+#: tag, WIQL text, a portal URL and Table keys, so anything else is refused, not encoded:
+#: a ``;`` would split the tag into another vulnerability's, a control character would
+#: make Azure DevOps refuse the write and pause the route (R14).
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 JSON_TYPES = ("application/json", "application/cloudevents+json")
 VULNERABILITY_TYPES = (
     "com.convisoappsec.vulnerability.identified",
@@ -91,9 +101,19 @@ def check_body(headers: Mapping[str, str], body: bytes) -> Any:
     if content_type not in JSON_TYPES:
         raise UnsupportedMediaType(f"content type must be one of {', '.join(JSON_TYPES)}")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise BadRequest("body is not valid JSON: it is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        # ValueError also covers integers past Python's 4,300-digit conversion limit and
+        # the NaN/Infinity literals refused below: bad input, never a 500.
         raise BadRequest(f"body is not valid JSON: {exc.__class__.__name__}") from None
+
+
+def _refuse_constant(literal: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259), though Python's
+    reader accepts them; a body holding one is refused like any other malformed body."""
+    raise ValueError(f"{literal} is not a JSON value")
 
 
 # ---------------------------------------------------------------------------- Conviso
@@ -159,18 +179,31 @@ class ConvisoEvent(BaseModel):
     assessment: AssessmentInfo | None = None
 
 
+def _plain_id(value: object, where: str) -> str:
+    """A Conviso id as text, or a 400 naming it (``True`` is not the number 1 here)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadRequest(f"{where} must be a string or number")
+    text = str(value)
+    if not _PLAIN_ID.match(text):
+        raise BadRequest(
+            f"{where} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit"
+        )
+    return text
+
+
 def _issue(raw: object, where: str) -> Vulnerability | str:
     if not isinstance(raw, dict) or "id" not in raw:
         raise BadRequest(f"{where} must be an object with an id")
-    issue_id = raw["id"]
-    if not isinstance(issue_id, str | int) or not str(issue_id) or len(str(issue_id)) > 64:
-        raise BadRequest(f"{where}.id must be a string or number of at most 64 characters")
+    issue_id = _plain_id(raw["id"], f"{where}.id")
     if set(raw) == {"id"}:
-        return str(issue_id)
+        return issue_id
     try:
-        return Vulnerability.model_validate(raw)
+        vulnerability = Vulnerability.model_validate(raw)
     except ValidationError as exc:
         raise BadRequest(f"{where}: {_first_error(exc)}") from None
+    _plain_id(vulnerability.asset.id, f"{where}.asset.id")
+    return vulnerability
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -258,8 +291,11 @@ def board_change_from_hook(document: Any) -> BoardChange | None:
     """
     if not isinstance(document, dict):
         raise BadRequest("body must be a JSON object (an Azure DevOps service-hook event)")
-    if document.get("eventType") != "workitem.updated":
-        if not isinstance(document.get("id"), str) or not document.get("eventType"):
+    event_type = document.get("eventType")
+    if not isinstance(event_type, str) or not event_type:
+        raise BadRequest("eventType must be a non-empty string")
+    if event_type != "workitem.updated":
+        if not isinstance(document.get("id"), str):
             raise BadRequest("body must carry the service-hook event's id and eventType")
         return None
     try:
@@ -269,6 +305,31 @@ def board_change_from_hook(document: Any) -> BoardChange | None:
     if not event.id or len(event.id) > MAX_EVENT_ID:
         raise BadRequest(f"id must be 1 to {MAX_EVENT_ID} characters")
     change = event.board_change(column_field=_wef_column_field(document))
-    if change.work_item_id <= 0 or change.rev <= 0:
-        raise BadRequest("resource.workItemId and resource.rev must be positive")
-    return change
+    if not (
+        0 < change.work_item_id <= MAX_WORK_ITEM_NUMBER and 0 < change.rev <= MAX_WORK_ITEM_NUMBER
+    ):
+        raise BadRequest(
+            f"resource.workItemId and resource.rev must be between 1 and {MAX_WORK_ITEM_NUMBER}"
+        )
+    return _bounded(change)
+
+
+def _bounded(change: BoardChange) -> BoardChange:
+    """The change as it is queued: only the fields that can move a vulnerability, and
+    names of a sane length.
+
+    A work item update may list hundreds of changed fields; the inbound rule only asks
+    whether State or a board column is among them (:func:`is_status_move`), so keeping
+    just those keeps the queue message small (64 KiB) without changing any decision.
+    """
+    names = {
+        "state": change.state,
+        "column": change.column,
+        "revisedBy.id": change.revised_by_id,
+        "revisedBy.displayName": change.revised_by_name,
+    }
+    for name, value in names.items():
+        if value is not None and len(value) > MAX_HOOK_NAME:
+            raise BadRequest(f"the card's {name} is longer than {MAX_HOOK_NAME} characters")
+    moving = frozenset(f for f in change.changed_fields if is_status_move(frozenset({f})))
+    return change.model_copy(update={"changed_fields": moving})

@@ -56,6 +56,19 @@ def load_integration(
     return config
 
 
+def _check_fits(payloads: list[dict[str, object]]) -> None:
+    """Refuse (413) an event whose messages the queue could not hold, before anything is
+    stored: the queue's own refusal would come after the event id was marked seen, as a
+    storage error (a 503, which Azure DevOps answers with probation) instead of bad input."""
+    for payload in payloads:
+        size = len(json.dumps(payload, separators=(",", ":")).encode())
+        if 4 * -(-size // 3) > MAX_MESSAGE_BYTES:
+            raise PayloadTooLarge(
+                f"the event makes a {size}-byte queue message; the limit is "
+                f"{MAX_MESSAGE_BYTES * 3 // 4} bytes before base64"
+            )
+
+
 def _enqueue_once(
     ctx: SyncContext,
     integration_id: str,
@@ -64,6 +77,7 @@ def _enqueue_once(
     queue: str,
     payloads: list[dict[str, object]],
 ) -> Accepted:
+    _check_fits(payloads)
     if not ctx.state.events.first_time(integration_id, source, event_id):
         return Accepted(200, event_id, 0, note="duplicate")
     try:
