@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := .make
 
-.PHONY: run test lint bootstrap clean demo bench
+.PHONY: run test lint bootstrap clean demo bench reliability
 
 bootstrap: $(STAMP)/python $(STAMP)/node
 
@@ -41,6 +41,10 @@ run: bootstrap
 
 demo: bootstrap
 	$(BIN)/python -m localdev.demo
+
+# The reliability scenarios at the issue's full counts (docs/reliability.md); make test runs them small.
+reliability: bootstrap
+	RELIABILITY_FULL=1 $(BIN)/python -m pytest -s -p no:cacheprovider tests/reliability
 
 # Every benchmark at full size on 127.0.0.1; writes docs/performance.md and bench/results/.
 bench: bootstrap
