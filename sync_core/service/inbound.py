@@ -16,6 +16,7 @@ from ..rules import (
     Level,
     Link,
     Route,
+    Vulnerability,
     WorkItemView,
     plan_inbound,
     screen_inbound,
@@ -93,11 +94,12 @@ def apply_board_change(
         current=current.status,
         permitted=current.permitted_status,
     )
-    applied = current.status
+    applied = current
     if isinstance(decision, ChangeConvisoStatus):
         try:
-            conviso.change_issue_status(decision.vulnerability_id, decision.status, decision.reason)
-            applied = decision.status
+            applied = conviso.change_issue_status(
+                decision.vulnerability_id, decision.status, decision.reason
+            )
             ctx.record(
                 iid,
                 Level.INFO,
@@ -132,11 +134,26 @@ def apply_board_change(
 
 
 def _remember(
-    ctx: SyncContext, iid: str, change: BoardChange, link: Link, etag: str, applied: object
+    ctx: SyncContext,
+    iid: str,
+    change: BoardChange,
+    link: Link,
+    etag: str,
+    applied: Vulnerability,
 ) -> None:
-    """Keep the newest revision and card position; the applied status is Conviso's now."""
+    """Keep the newest revision and card position; the applied status is Conviso's now.
+
+    Conviso's ``updatedAt`` is kept with it (R9): an outbound snapshot older than the
+    status this move set is stale. Otherwise a person's change in Conviso made just
+    before the move, processed after it, would put the card back where the move took it
+    from, and only the echo of the move's own status change would bring it back."""
     for _ in range(_SAVE_ATTEMPTS):
-        updated = _seen(link, change, link.card).model_copy(update={"applied_status": applied})
+        when = applied.updated_at
+        if link.applied_updated_at is not None and link.applied_updated_at > when:
+            when = link.applied_updated_at
+        updated = _seen(link, change, link.card).model_copy(
+            update={"applied_status": applied.status, "applied_updated_at": when}
+        )
         try:
             ctx.state.links.save(iid, updated, etag)
             return

@@ -48,7 +48,7 @@ from .messages import OutboundMessage
 __all__ = ["apply_vulnerability"]
 
 log = logging.getLogger(__name__)
-_CONFLICT_ATTEMPTS = 3
+_CONFLICT_ATTEMPTS = 5
 #: how long a snapshot waits while another worker creates its card (claims last 120 s)
 _HELD_DELAY = timedelta(seconds=2)
 
@@ -63,10 +63,17 @@ class _Job:
         config: IntegrationConfig,
         message: OutboundMessage,
         claimant: str,
+        retried: bool,
     ) -> None:
         self.ctx, self.integration_id, self.config = ctx, integration_id, config
         self.message, self.claimant = message, claimant
+        #: an earlier attempt of this message may have written the card before it failed
+        self.retried = retried
         self.boards: Boards = ctx.boards_for(integration_id, config)
+
+    def current(self, vulnerability_id: str) -> Vulnerability:
+        """The vulnerability as Conviso has it now (newer than any snapshot applied)."""
+        return self.ctx.conviso_for(self.integration_id, self.config).get_issue(vulnerability_id)
 
     def plan(
         self,
@@ -109,14 +116,22 @@ def _note_for_assessment(job: _Job, vulnerability: Vulnerability) -> str | None:
 
 
 def apply_vulnerability(
-    ctx: SyncContext, config: IntegrationConfig, message: OutboundMessage, *, claimant: str
+    ctx: SyncContext,
+    config: IntegrationConfig,
+    message: OutboundMessage,
+    *,
+    claimant: str,
+    retried: bool = False,
 ) -> None:
-    """The outbound use case; raises ``Retry`` or an adapter's transient error to retry."""
-    job = _Job(ctx, message.integration_id, config, message, claimant)
+    """The outbound use case; raises ``Retry`` or an adapter's transient error to retry.
+
+    ``retried``: the queue delivers this message again after a failure, so an earlier
+    attempt's write may have landed (its answer lost, or the worker died after it).
+    """
+    job = _Job(ctx, message.integration_id, config, message, claimant, retried)
     vulnerability = message.snapshot
     if vulnerability is None:
-        conviso = ctx.conviso_for(job.integration_id, config)
-        vulnerability = conviso.get_issue(message.issue_id)
+        vulnerability = job.current(message.issue_id)
     route = route_for(config, vulnerability.asset.id)
     if route is None:
         _finish(
@@ -272,6 +287,15 @@ def _create(
 # ---------------------------------------------------------------- existing card
 
 
+class _LinkMoved(Exception):
+    """Another worker saved the link between our read of it and our save."""
+
+    def __init__(self, *, wrote: bool) -> None:
+        super().__init__("the link was saved by another worker")
+        #: our write reached the card before we lost the race for the link
+        self.wrote = wrote
+
+
 def _existing_card(
     job: _Job,
     vulnerability: Vulnerability,
@@ -280,56 +304,75 @@ def _existing_card(
     link: Link,
     etag: str,
 ) -> None:
-    card = link.card
-    refreshed = False
+    """Apply a snapshot to the linked card, or find it in sync, and remember it.
+
+    Concurrent workers of one vulnerability are ordered by the link's ETag: each saves the
+    link guarded by the ETag it read *before* looking at the card, and the loser decides
+    again on what the winner saved. A write is guarded by ``test /rev``; a decision to write
+    nothing is not, so it may have been made on the card as it was just before another
+    worker's write landed. That writer, when it loses the race for the link (or its answer
+    was lost: a 412 on the retry, a queue retry), must not skip its now-older snapshot as
+    stale: it converges on Conviso's *current* state against the card as it is now.
+    """
+    # Sticky: once a write of ours may have landed unseen, every stale verdict converges.
+    in_doubt = job.retried
+    card = None if in_doubt else link.card  # a retry trusts nothing it kept
     for attempt in range(_CONFLICT_ATTEMPTS):
         if card is None:
             card = _read_card(job, link, route, layout)
         decision = job.plan(vulnerability, route, layout, link, card)
-        if isinstance(decision, CreateWorkItem):  # the card was deleted (R6)
-            _create(job, vulnerability, route, layout, decision, etag, replacing=(link, etag))
-            return
-        if isinstance(decision, UpdateWorkItem):
-            try:
-                _update(job, vulnerability, route, layout, link, etag, decision)
-                return
-            except RevisionConflict:
-                log.info("work item %s changed since last seen (attempt %s)", card.id, attempt + 1)
-                # Someone moved it (or our own earlier write, its answer lost, landed): the
-                # kept card is stale even if what follows fails. Read it and decide again.
-                link, etag = _forget_card(job, link, etag)
-                card = None
-                continue
-            except WorkItemNotFound:
-                card = None
-                link = link.model_copy(update={"card": None})
-                continue
-        if decision.reason == SkipReason.STALE_SNAPSHOT and link.card is None and not refreshed:
-            # The card kept in the link was forgotten after a write whose answer was lost,
-            # so the newest snapshot applied may not be what the card shows: converge on
-            # Conviso's current state rather than skip (R9 is state-based).
-            conviso = job.ctx.conviso_for(job.integration_id, job.config)
-            vulnerability = conviso.get_issue(vulnerability.id)
-            refreshed = True
+        if in_doubt and _is_stale(decision):
+            # A write of ours may have landed after a newer snapshot was found in sync.
+            vulnerability = job.current(vulnerability.id)
             continue
-        note = _note_for_assessment(job, vulnerability)
-        if note and card is not None and decision.reason != SkipReason.STALE_SNAPSHOT:
-            # R10: an assessment's result reaches the card even when its status is in sync.
-            _write(
-                job,
-                route,
-                layout,
-                link,
-                etag,
-                vulnerability,
-                card.id,
-                card.rev,
-                {HISTORY_FIELD: note},
-            )
+        try:
+            _decide(job, vulnerability, route, layout, link, etag, card, decision)
             return
-        _finish(job, vulnerability, route, decision, link=link, etag=etag, card=card)
-        return
+        except RevisionConflict:
+            # Someone moved the card, or our own write landed and its answer was lost
+            # (the client's retry of the PATCH was refused): read it and decide again.
+            log.info("work item %s changed since last seen (attempt %s)", card.id, attempt + 1)
+            in_doubt = True
+        except WorkItemNotFound:
+            log.info("work item %s disappeared during the update", link.work_item_id)
+        except _LinkMoved as moved:
+            log.info("link of vulnerability %s saved meanwhile", vulnerability.id)
+            in_doubt = in_doubt or moved.wrote
+        stored = job.ctx.state.links.get(job.integration_id, vulnerability.id)
+        if stored is None:  # the integration's links were removed meanwhile
+            raise Retry(f"the link of vulnerability {vulnerability.id} vanished")
+        link, etag, card = stored.link, stored.etag, None
     raise Retry(f"work item #{link.work_item_id} kept changing during the update")
+
+
+def _is_stale(decision: Decision) -> bool:
+    return isinstance(decision, Skip) and decision.reason == SkipReason.STALE_SNAPSHOT
+
+
+def _decide(
+    job: _Job,
+    vulnerability: Vulnerability,
+    route: Route,
+    layout: BoardLayout,
+    link: Link,
+    etag: str,
+    card: WorkItemView | None,
+    decision: Decision,
+) -> None:
+    """Execute one decision on the linked card."""
+    if isinstance(decision, CreateWorkItem):  # the card was deleted (R6)
+        _create(job, vulnerability, route, layout, decision, etag, replacing=(link, etag))
+        return
+    if isinstance(decision, UpdateWorkItem):
+        _update(job, vulnerability, route, layout, link, etag, decision)
+        return
+    note = _note_for_assessment(job, vulnerability)
+    if note and card is not None and not _is_stale(decision):
+        # R10: an assessment's result reaches the card even when its status is in sync.
+        _write(job, route, layout, link, etag, vulnerability, card.id, card.rev,
+               {HISTORY_FIELD: note})  # fmt: skip
+        return
+    _finish(job, vulnerability, route, decision, link=link, etag=etag, card=card)
 
 
 def _read_card(job: _Job, link: Link, route: Route, layout: BoardLayout):
@@ -389,44 +432,18 @@ def _write(
     expected_rev: int,
     fields: dict[str, str | int],
 ) -> None:
-    try:
-        item = job.boards.update_work_item(
-            work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
-        )
-    except TransientError:
-        _forget_card(job, link, etag)
-        raise
+    """One guarded PATCH, then the link. A transient error is raised as it is: the write
+    may have landed, and the queue's retry (``retried``) converges on Conviso's state."""
+    item = job.boards.update_work_item(
+        work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
+    )
     updated = record_applied(link, vulnerability, rev_written=item.rev)
     updated = updated.model_copy(update={"card": work_item_view(item, layout)})
     try:
         job.ctx.state.links.save(job.integration_id, updated, etag)
     except StaleEntity:
-        # A concurrent worker saved the link, deciding on the card as it was before this
-        # write: forget the card so the retry (stale now) converges on Conviso's state.
-        _forget_card(job, link, etag)
-        raise
+        raise _LinkMoved(wrote=True) from None
     _resumed(job, route)
-
-
-def _forget_card(job: _Job, link: Link, etag: str) -> tuple[Link, str]:
-    """A write whose answer was lost may have happened: the card kept in the link is then
-    stale, and an "in sync" decision made on it would leave the card behind for good
-    (no write, so no ``test /rev`` to catch it). Forgetting it makes the next attempt, and
-    any concurrent worker whose save this one makes stale, read the real card.
-    Returns the link and ETag to go on with."""
-    links = job.ctx.state.links
-    for _ in range(_CONFLICT_ATTEMPTS):
-        if link.card is None:
-            return link, etag
-        forgotten = link.model_copy(update={"card": None})
-        try:
-            return forgotten, links.save(job.integration_id, forgotten, etag)
-        except StaleEntity:  # saved meanwhile, maybe on the card we may just have changed
-            stored = links.get(job.integration_id, link.vulnerability_id)
-            if stored is None:
-                return link, etag
-            link, etag = stored.link, stored.etag
-    raise Retry(f"the link of vulnerability {link.vulnerability_id} kept changing")
 
 
 def _finish(
@@ -446,7 +463,10 @@ def _finish(
         if card is not None:
             updated = updated.model_copy(update={"card": card})
         if updated != link:
-            job.ctx.state.links.save(job.integration_id, updated, etag)
+            try:
+                job.ctx.state.links.save(job.integration_id, updated, etag)
+            except StaleEntity:
+                raise _LinkMoved(wrote=False) from None
     job.record(
         decision.level,
         decision.message,

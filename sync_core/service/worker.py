@@ -114,7 +114,9 @@ def run_outbound(ctx: SyncContext, body: str, *, message_id: str, dequeue_count:
         OUTBOUND_QUEUE,
         message_id,
         dequeue_count,
-        lambda config: apply_vulnerability(ctx, config, message, claimant=message.event_id),
+        lambda config: apply_vulnerability(
+            ctx, config, message, claimant=message.event_id, retried=dequeue_count > 1
+        ),
     )
 
 

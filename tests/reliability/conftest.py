@@ -61,6 +61,39 @@ def report(name: str, **figures: object) -> None:
     print(f"\n[reliability] {name}: {shown}")
 
 
+def queues_empty() -> bool:
+    """No message of either sync queue waiting or in flight (the approximate count of a
+    storage queue includes invisible messages, i.e. those a worker holds)."""
+    from azure.storage.queue import QueueClient
+
+    from sync_core.adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
+
+    for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE):
+        client = QueueClient.from_connection_string(os.environ["SYNC_STORAGE"], queue)
+        if client.get_queue_properties().approximate_message_count:
+            return False
+    return True
+
+
+@pytest.fixture(autouse=True)
+def quiet_afterwards(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each scenario on the running app, wait until its work is over: no message
+    queued or in flight, no request the Boards emulator is still answering (a late
+    update), no hook delivery pending. Otherwise its stragglers would act on the next
+    scenario's emulators, which reuse ids."""
+    yield
+    if "sync" not in request.fixturenames:
+        return
+    emulator: BoardsEmulator = request.getfixturevalue("boards")
+
+    def idle() -> bool:
+        if any(r.status is None for r in emulator.requests):
+            return False
+        return emulator.wait_for_deliveries(0.0) and queues_empty()
+
+    wait_until(idle, timeout=120, interval=0.25)
+
+
 @pytest.fixture
 def scale_out(app_host: DevHost) -> Iterator[DevHost]:  # noqa: F811
     """A second host over the same app object with queue workers only: Azure Functions
@@ -106,8 +139,10 @@ class RandomFaults:
     """A share of the Boards emulator's answers replaced by failures, decided per request.
 
     The emulator's own fault plan fails the *next* N requests; a storm needs failures
-    spread at random over all of them. Half the 5xx and timeouts happen *after* the
-    request was processed (the answer is lost, the write was made): the case R1 guards.
+    spread at random over all of them. Some failures happen *after* the request was
+    processed (the answer is lost, the write was made: the case R1 guards), and a "late"
+    request is processed only after the client gave up on it (a write that lands after
+    the worker's retry, or another worker, looked at the card).
     """
 
     rate: float
@@ -119,14 +154,18 @@ class RandomFaults:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
 
-    def pick(self) -> str | None:
+    def pick(self, method: str) -> str | None:
         with self._lock:
             self.requests += 1
             if self._random.random() >= self.rate:
                 return None
             kind = self._random.choice(
-                ["500", "503", "429", "drop", "500-after", "drop-after", "timeout-after"]
+                ["500", "503", "429", "drop", "500-after", "drop-after", "timeout-after", "late"]
             )
+            if kind == "late" and method != "PATCH":
+                # Updates only: a create that lands after the retry's tag look-up would
+                # make a second card; R1's look-up assumes the create landed or never will.
+                kind = "timeout-after"
             self.faulted[kind] = self.faulted.get(kind, 0) + 1
             return kind
 
@@ -137,20 +176,23 @@ def random_faults(
 ) -> Iterator[RandomFaults]:
     """Install :class:`RandomFaults` in front of the emulator's request handling.
 
-    ``timeout`` is the app's read timeout: a "timeout" sleeps past it after processing.
+    ``timeout`` is the app's read timeout: a "timeout-after" sleeps past it after
+    processing the request, a "late" one before.
     """
     faults = RandomFaults(rate)
     app = emulator.app
     respond = app._respond
 
     def faulty(request: Request, raw: bytes, entry: object) -> Response:
-        kind = faults.pick()
+        kind = faults.pick(request.method)
         if kind in ("500", "503", "429"):
             headers = {"Retry-After": "0"} if kind == "429" else {}
             body = b'{"message": "injected by the reliability tests", "typeKey": "Injected"}'
             return Response(body, status=int(kind), headers=headers, mimetype="application/json")
         if kind == "drop":
             return _dropped(request)
+        if kind == "late":
+            time.sleep(timeout + 0.2)  # the client has given up; the update lands now
         answer = respond(request, raw, entry)
         if kind == "500-after":
             return Response(b'{"message": "lost answer"}', 500, mimetype="application/json")
@@ -202,3 +244,36 @@ def card_matches(under_test: Sync, issue: str, status: str) -> bool:
     items = under_test.work_items_of(issue)
     field_name, value = EXPECTED_CARD[status]
     return len(items) == 1 and items[0]["fields"].get(field_name) == value
+
+
+def explain(under_test: Sync, expected: dict[str, str]) -> str:
+    """Why cards differ from ``expected`` (vulnerability id -> Conviso status): each such
+    card, its link, its deliveries and the Azure DevOps requests about it, for a failure
+    message that can be diagnosed from the test log alone."""
+    from sync_core import bootstrap as _bootstrap
+
+    lines: list[str] = []
+    deliveries = all_deliveries(under_test)
+    requests = under_test.boards.requests
+    for issue, status in expected.items():
+        if card_matches(under_test, issue, status):
+            continue
+        items = under_test.work_items_of(issue)
+        shown = [
+            (i["id"], i["rev"], i["fields"].get("System.State"), i["fields"].get(COLUMN))
+            for i in items
+        ]
+        lines.append(f"vulnerability {issue}: Conviso {status}; (id, rev, state, column) {shown}")
+        stored = _bootstrap.context().state.links.get(under_test.id, issue)
+        lines.append(f"  link: {stored.link.model_dump(mode='json') if stored else None}")
+        for d in reversed(deliveries):
+            if d.get("vulnerability_id") == issue:
+                lines.append(
+                    f"  delivery {d.get('time')} {d.get('level')} {d.get('reason')}: "
+                    f"{d.get('message')}"
+                )
+        ids = {str(i["id"]) for i in items}
+        for r in requests:
+            if any(r.path.endswith(f"/workitems/{i}") for i in ids):
+                lines.append(f"  {r.method} {r.status} {r.body if r.method == 'PATCH' else ''}")
+    return "\n".join(lines)
