@@ -2,6 +2,9 @@
 
     python -m bench                  # full sizes; writes docs/performance.md and bench/results/
     python -m bench --smoke          # tiny sizes, prints JSON only (what the smoke test runs)
+    python -m bench --only memory    # some benchmarks; writes bench/results/<stamp>.json only
+    python -m bench --merge bench/results/A.json bench/results/B.json
+                                     # one table from parts run separately (later parts win)
 
 Everything runs on 127.0.0.1 (Azurite from node_modules, both emulators) and stops by
 itself: at the end, or when ``--deadline`` seconds have passed.
@@ -38,15 +41,18 @@ class Sizes:
     memory_events: int
     backfill: int
     profile_events: int
+    transport_operations: int
 
 
 FULL = Sizes(
     count_events=50, throughput_events=200, acceptance_requests=300, runs=5,
     cold_start_runs=9, memory_events=10_000, backfill=10_000, profile_events=300,
+    transport_operations=300,
 )  # fmt: skip
 SMOKE = Sizes(
     count_events=3, throughput_events=4, acceptance_requests=4, runs=1,
     cold_start_runs=1, memory_events=20, backfill=12, profile_events=0,
+    transport_operations=5,
 )  # fmt: skip
 
 
@@ -57,10 +63,11 @@ def run_all(stack: Stack, sizes: Sizes, *, only: set[str] | None = None) -> dict
     from .counts import measure_counts
     from .memory import measure_memory
     from .throughput import measure_acceptance, measure_end_to_end
+    from .transport import measure_transport
 
     cs = stack.azurite.connection_string
     wanted = only or {"counts", "throughput", "latency", "acceptance", "cold_start", "memory",
-                      "backfill", "profile"}  # fmt: skip
+                      "backfill", "profile", "transport"}  # fmt: skip
     results: dict[str, Any] = {}
 
     def timed(name: str, work: Any) -> None:
@@ -87,6 +94,8 @@ def run_all(stack: Stack, sizes: Sizes, *, only: set[str] | None = None) -> dict
     timed("backfill", lambda: _backfill(stack, sizes.backfill))
     if sizes.profile_events:
         timed("profile", lambda: on_app(lambda s: _profile(s, sizes.profile_events)))
+    timed("transport", lambda: measure_transport(
+        cs, operations=sizes.transport_operations, runs=sizes.runs))  # fmt: skip
     return results
 
 
@@ -130,7 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, no files written")
     parser.add_argument("--only", nargs="*", help="some benchmarks only (names as in JSON)")
     parser.add_argument("--deadline", type=float, default=3600.0, help="seconds before giving up")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="write docs/performance.md from results files of separate parts, "
+                             "running nothing")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.merge:
+        return _merge(args.merge)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per request
     timer = _deadline(args.deadline)
@@ -141,14 +155,37 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(results, indent=2))
     if not args.smoke:
-        from .report import render
-
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+        print(f"wrote bench/results/{stamp}.json", file=sys.stderr)
         if not args.only:
-            DOC.write_text(render(results, stamp=stamp, template=DOC))
-            print(f"wrote {DOC.relative_to(ROOT_DIR)}", file=sys.stderr)
+            _write_doc(results, stamp)
+    return 0
+
+
+def _write_doc(results: dict[str, Any], stamp: str) -> None:
+    from .report import render
+
+    DOC.write_text(render(results, stamp=stamp, template=DOC))
+    print(f"wrote {DOC.relative_to(ROOT_DIR)}", file=sys.stderr)
+
+
+def _merge(paths: list[str]) -> int:
+    """One results file (and the table) from parts run one after another: each part's
+    figures are whole (a ratio and its baseline always come from the same part)."""
+    from pathlib import Path
+
+    merged: dict[str, Any] = {"parts": [], "seconds": 0.0}
+    for path in paths:
+        part = json.loads(Path(path).read_text())
+        merged["seconds"] = round(merged["seconds"] + part.pop("seconds", 0.0), 1)
+        merged["parts"].append({"file": Path(path).name, "benchmarks": sorted(part)})
+        merged.update(part)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-merged"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(merged, indent=2))
+    _write_doc(merged, stamp)
     return 0
 
 

@@ -78,16 +78,25 @@ def profile_hot_path(sync: Sync, *, events: int, out: Path | None = None) -> dic
         "ms_per_event": round(seconds * 1000 / len(bodies), 2),
         "report": str(out) if out else None,
         "top": _top_frames(profiler, 12),
+        "by_call": _adapter_calls(profiler),
     }
 
 
+def _name(frame: Any) -> str:
+    owner = getattr(frame, "class_name", None)
+    return f"{owner}.{frame.function}" if owner else str(frame.function)
+
+
 def _top_frames(profiler: Any, limit: int) -> list[dict[str, Any]]:
-    """Self time per function, largest first: where the hot path really spends."""
+    """Self time per function, largest first (pyinstrument's synthetic ``[self]`` frames
+    are already counted in their parent's self time, so they are skipped)."""
     session = profiler.last_session
     totals: dict[str, float] = {}
 
     def walk(frame: Any) -> None:
-        key = f"{frame.function} ({Path(frame.file_path or '?').name}:{frame.line_no})"
+        if frame.is_synthetic:
+            return
+        key = f"{_name(frame)} ({Path(frame.file_path or '?').name}:{frame.line_no})"
         totals[key] = totals.get(key, 0.0) + frame.total_self_time
         for child in frame.children:
             walk(child)
@@ -98,3 +107,32 @@ def _top_frames(profiler: Any, limit: int) -> list[dict[str, Any]]:
     whole = sum(totals.values()) or 1.0
     ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:limit]
     return [{"frame": k, "share": round(v / whole, 3)} for k, v in ranked]
+
+
+def _adapter_calls(profiler: Any) -> list[dict[str, Any]]:
+    """Where the time goes, by the outermost adapter call (a storage or Azure DevOps
+    request with everything under it: SDK, HTTP, the emulator's answer); what is left is
+    our own code (parsing, HMAC, planning) and the profiler."""
+    session = profiler.last_session
+    root = session.root_frame()
+    totals: dict[str, float] = {}
+
+    def walk(frame: Any) -> None:
+        if frame.is_synthetic:
+            return
+        if "sync_core/adapters/" in (frame.file_path or ""):
+            totals[_name(frame)] = totals.get(_name(frame), 0.0) + frame.time
+            return
+        for child in frame.children:
+            walk(child)
+
+    if root is None:
+        return []
+    walk(root)
+    ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
+    calls = [{"call": k, "share": round(v / root.time, 3)} for k, v in ranked]
+    rest = 1 - sum(v for v in totals.values()) / root.time
+    return [
+        *calls,
+        {"call": "everything else (our code, pydantic, profiler)", "share": round(rest, 3)},
+    ]

@@ -9,8 +9,9 @@ Each event is a signed status change of one of ``vulnerabilities`` linked cards,
 alternating IN_PROGRESS / IDENTIFIED with a newer ``updatedAt`` each time, so every
 event is a real write through the whole path. Events go in rounds of one per
 vulnerability, each round drained before the next (so none is stale by arrival order).
-Resident set size (``VmRSS``) is read after a warm-up share of the events (clients,
-caches, pools and the interpreter's own arenas all built) and at the end.
+Resident set size (``VmRSS``) is read after a warm-up (a tenth as many events again,
+in whole rounds: clients, caches, pools and the interpreter's own arenas all built) and
+at the end, so the growth is over exactly ``events`` events after the warm-up.
 """
 
 from __future__ import annotations
@@ -96,8 +97,9 @@ def _child() -> int:
     azurite = SimpleNamespace(connection_string=spec["connection_string"])
     boards = SimpleNamespace(url=spec["boards_url"])
     conviso = SimpleNamespace(url=spec["conviso_url"])
-    rounds = _events(spec["snapshots"], spec["events"])
-    warm_up = max(1, int(len(rounds) * _WARM_UP_SHARE))
+    per_round = len(spec["snapshots"])
+    warm_up = max(1, round(spec["events"] * _WARM_UP_SHARE / per_round))  # whole rounds
+    rounds = _events(spec["snapshots"], spec["events"] + warm_up * per_round)
     readings: dict[str, int] = {"start_kib": _rss_kib()}
     with (
         running_app(azurite, boards, conviso) as host,  # type: ignore[arg-type]
@@ -116,12 +118,13 @@ def _child() -> int:
             if n + 1 == warm_up:
                 readings["warm_kib"] = _rss_kib()
         readings["end_kib"] = _rss_kib()
-    growth = readings["end_kib"] - readings.get("warm_kib", readings["end_kib"])
+    growth = readings["end_kib"] - readings["warm_kib"]
+    warm_up_events = sum(len(r) for r in rounds[:warm_up])
     print(
         json.dumps(
             {
-                "events": spec["events"],
-                "warm_up_events": sum(len(r) for r in rounds[:warm_up]),
+                "events": sum(len(r) for r in rounds) - warm_up_events,
+                "warm_up_events": warm_up_events,
                 **readings,
                 "growth_mib": round(growth / 1024, 2),
             }

@@ -31,9 +31,7 @@ from .stack import QUEUES, median, settle, signed_event, timed, wait_until
 __all__ = ["measure_acceptance", "measure_end_to_end"]
 
 
-def _send_all(
-    send: Any, items: list[Any], concurrency: int
-) -> list[httpx.Response]:
+def _send_all(send: Any, items: list[Any], concurrency: int) -> list[httpx.Response]:
     with ThreadPoolExecutor(concurrency) as pool:
         return list(pool.map(send, items))
 
@@ -208,9 +206,7 @@ def measure_acceptance(
             events = [signed_event(snapshot) for _ in range(requests)]
             pair = {
                 "bare": lambda e=events: rate("/bench/bare", e, 202),
-                "webhook": lambda e=events: rate(
-                    f"/integrations/{sync.id}/conviso-events", e, 202
-                ),
+                "webhook": lambda e=events: rate(f"/integrations/{sync.id}/conviso-events", e, 202),
             }
             order = ("bare", "webhook") if run % 2 == 0 else ("webhook", "bare")
             measured = {name: pair[name]() for name in order}

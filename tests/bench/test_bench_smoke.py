@@ -4,21 +4,25 @@ only, never a time (times on a shared CI machine are noise; ``make bench`` measu
 
 from __future__ import annotations
 
+import http.server
+import threading
 from pathlib import Path
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
 from bench.__main__ import SMOKE
-from bench.cold_start import measure_cold_start
+from bench.cold_start import guarded_import, measure_cold_start
 from bench.counts import measure_counts
 from bench.memory import measure_memory
 from bench.report import BEGIN, END, render, rows
 from bench.stack import Stack
 from bench.throughput import measure_acceptance, measure_end_to_end
+from bench.transport import measure_transport
 from localdev.azurite import Azurite, start_azurite
 from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
-from sync_core.adapters.state.connection import _transport_options
+from sync_core.adapters.state.connection import _transport_options, storage_clients
 from tests.e2e.conftest import Sync
 
 pytestmark = [pytest.mark.smoke, pytest.mark.azurite]
@@ -64,7 +68,21 @@ def test_webhook_acceptance_enqueues_one_message_per_event(
 def test_importing_the_app_opens_no_socket() -> None:
     figures = measure_cold_start(runs=SMOKE.cold_start_runs)
     assert figures["network_calls_at_import"] == []
+    assert figures["context_built_at_import"] is False
     assert figures["functions_indexed"] >= 10
+
+
+def test_the_import_guard_would_see_a_storage_call() -> None:
+    storage_call = (
+        "import os\n"
+        "from azure.data.tables import TableServiceClient\n"
+        "try:\n"
+        "    TableServiceClient.from_connection_string(\n"
+        "        os.environ['SYNC_STORAGE'], retry_total=0).get_service_properties()\n"
+        "except Exception:\n"
+        "    pass\n"
+    )
+    assert guarded_import(storage_call)["calls"]
 
 
 def test_the_memory_run_writes_once_per_event(
@@ -76,7 +94,8 @@ def test_the_memory_run_writes_once_per_event(
         figures = measure_memory(
             Stack(own, boards, conviso), events=SMOKE.memory_events, vulnerabilities=5
         )
-    assert figures["azure_devops_writes"] == SMOKE.memory_events
+    assert figures["events"] == SMOKE.memory_events  # measured after the warm-up
+    assert figures["azure_devops_writes"] == figures["events"] + figures["warm_up_events"]
     assert figures["end_kib"] > 0
 
 
@@ -92,6 +111,7 @@ def test_backfill_makes_every_card_once(
     # one create per card, plus the ones answered 429 on purpose (and honoured)
     creates = figures.requests_by_kind.get("create")
     assert creates == figures.expected_cards + figures.throttled_answers
+    assert figures.requests_per_card >= figures.requests_per_vulnerability
 
 
 def test_the_report_marks_each_goal_and_keeps_the_prose_around_it(tmp_path: Path) -> None:
@@ -109,7 +129,7 @@ def test_the_report_marks_each_goal_and_keeps_the_prose_around_it(tmp_path: Path
     marks = {figure: met for figure, _, _, met in rows(results)}
     assert marks["Azure DevOps requests per steady-state status change"] is True
     assert marks["Webhook acceptance ÷ bare 202 from the same host"] is False
-    assert marks["Backfill: requests per vulnerability; duplicates"] is None
+    assert marks["Backfill: Azure DevOps requests per vulnerability; duplicates"] is None
     doc = tmp_path / "performance.md"
     doc.write_text(f"# Performance\n\nbefore\n\n{BEGIN}\nold\n{END}\n\nafter\n")
     text = render(results, stamp="X", template=doc)
@@ -117,7 +137,75 @@ def test_the_report_marks_each_goal_and_keeps_the_prose_around_it(tmp_path: Path
     assert "**not met**" in text
 
 
-def test_storage_clients_skip_environment_lookups_only_when_there_is_nothing_to_find() -> None:
-    assert _transport_options({"PATH": "/bin"}) == {"use_env_settings": False}
-    assert _transport_options({"HTTPS_PROXY": "http://proxy:3128"}) == {}
-    assert _transport_options({"requests_ca_bundle": "/etc/ca.pem"}) == {}
+_STORAGE_HOST = "storage.example.invalid"
+_CONNECTION = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+    f"KBHBeksoGMGw==;TableEndpoint=http://{_STORAGE_HOST}/devstoreaccount1;"
+    f"QueueEndpoint=http://{_STORAGE_HOST}/devstoreaccount1;"
+)
+_ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE",
+                "CURL_CA_BUNDLE")  # fmt: skip
+
+
+@pytest.fixture
+def bare_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in _ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+def test_storage_clients_read_proxy_and_ca_settings_once_not_per_request(
+    bare_environment: pytest.MonkeyPatch,
+) -> None:
+    url = f"http://{_STORAGE_HOST}/devstoreaccount1"
+    assert _transport_options(url) == {"use_env_settings": False}
+    bare_environment.setenv("CURL_CA_BUNDLE", "/etc/curl.pem")
+    bare_environment.setenv("REQUESTS_CA_BUNDLE", "/etc/requests.pem")  # wins, as in requests
+    bare_environment.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    assert _transport_options(url) == {
+        "use_env_settings": False,
+        "connection_verify": "/etc/requests.pem",
+        "proxies": {"http": "http://proxy.example:3128"},
+    }
+    bare_environment.setenv("NO_PROXY", f".example.invalid,{_STORAGE_HOST}")
+    assert "proxies" not in _transport_options(url)
+    clients = storage_clients({"SYNC_STORAGE": _CONNECTION})
+    for client in clients:
+        transport = client._client._client._pipeline._transport
+        assert transport.connection_config.verify == "/etc/requests.pem"
+        transport.open()
+        assert transport.session.trust_env is False
+
+
+def test_a_proxy_in_the_environment_still_carries_storage_requests(
+    bare_environment: pytest.MonkeyPatch,
+) -> None:
+    seen: list[str] = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy) as proxy:
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        bare_environment.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
+        tables, _ = storage_clients({"SYNC_STORAGE": _CONNECTION})
+        with pytest.raises(HttpResponseError):
+            tables.get_table_client("links").get_entity("a", "b")
+        proxy.shutdown()
+    # (a development host still running in this session may send its own polls too:
+    # its clients are the SDK's defaults, which read the environment on every request)
+    assert any(path.startswith(f"http://{_STORAGE_HOST}/devstoreaccount1/links(") for path in seen)
+
+
+def test_the_transport_comparison_runs_both_sides(azurite: Azurite) -> None:
+    figures = measure_transport(azurite.connection_string, operations=2, runs=2)
+    assert figures["operations"] == 2 and figures["runs"] == 2  # its times are make bench's

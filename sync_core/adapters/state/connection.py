@@ -11,9 +11,15 @@ One setting prefix (``SYNC_STORAGE``) serves both worlds, exactly as a queue tri
 Building clients makes no network call; azure-identity is imported only on the identity
 path, so local runs and cold starts do not pay for it.
 
-When the environment names no proxy and no CA bundle, the clients do not look there on
-every request: ``requests`` would otherwise re-read proxies, ``NO_PROXY`` and ``~/.netrc``
-per call, about a fifth of a Table operation's CPU (docs/performance.md).
+The environment's proxy and CA-bundle settings are read once, when the clients are built,
+and handed to the SDK explicitly; the SDK is then told not to read the environment again
+(``use_env_settings=False``). Left to itself, ``requests`` re-reads every ``*_proxy``
+variable, ``NO_PROXY``, the CA-bundle variables and ``~/.netrc`` on every request: about a
+eighth of a Table operation's client CPU (docs/performance.md). What is read is what
+``requests`` itself would use for the client's one storage host: ``HTTP(S)_PROXY`` /
+``ALL_PROXY`` unless ``NO_PROXY`` covers the host, then ``REQUESTS_CA_BUNDLE`` or else
+``CURL_CA_BUNDLE``. ``~/.netrc`` is deliberately not: its Basic credentials would replace
+the storage signature or token on every request.
 """
 
 from __future__ import annotations
@@ -30,17 +36,27 @@ from .errors import StateConfigurationError
 __all__ = ["DEFAULT_PREFIX", "StorageClients", "storage_clients"]
 
 DEFAULT_PREFIX = "SYNC_STORAGE"
-#: what ``requests`` reads from the environment when it trusts it (besides ``~/.netrc``)
-_ENVIRONMENT_SETTINGS = (
-    "http_proxy", "https_proxy", "all_proxy", "no_proxy",
-    "requests_ca_bundle", "curl_ca_bundle",
-)  # fmt: skip
+#: the CA-bundle variables ``requests`` honours, in its order of precedence
+_CA_BUNDLE_SETTINGS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
-def _transport_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Skip the per-request environment look-ups, unless there is something to find."""
-    names = {name.lower() for name in (os.environ if environ is None else environ)}
-    return {} if names & set(_ENVIRONMENT_SETTINGS) else {"use_env_settings": False}
+def _transport_options(url: str) -> dict[str, Any]:
+    """What ``requests`` would take from the environment for requests to ``url`` (one
+    storage host per client), read now, and the instruction not to read it again."""
+    from urllib.parse import urlsplit
+
+    from requests.utils import get_environ_proxies  # honours NO_PROXY for this host
+
+    options: dict[str, Any] = {"use_env_settings": False}
+    bundle = next((os.environ[n] for n in _CA_BUNDLE_SETTINGS if os.environ.get(n)), None)
+    if bundle:
+        options["connection_verify"] = bundle
+    scheme = urlsplit(url).scheme
+    found = get_environ_proxies(url)
+    proxy = found.get(scheme) or found.get("all")
+    if proxy:
+        options["proxies"] = {scheme: proxy}
+    return options
 
 
 class StorageClients(NamedTuple):
@@ -51,12 +67,18 @@ class StorageClients(NamedTuple):
 def storage_clients(settings: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -> StorageClients:
     """Table and Queue service clients for the settings under ``prefix``."""
     connection = (settings.get(prefix) or "").strip()
-    options = _transport_options()
     if connection:
         try:
+            # built once to learn each endpoint (no network), then with its options
+            table_url = TableServiceClient.from_connection_string(connection).url
+            queue_url = QueueServiceClient.from_connection_string(connection).url
             return StorageClients(
-                TableServiceClient.from_connection_string(connection, **options),
-                QueueServiceClient.from_connection_string(connection, **options),
+                TableServiceClient.from_connection_string(
+                    connection, **_transport_options(table_url)
+                ),
+                QueueServiceClient.from_connection_string(
+                    connection, **_transport_options(queue_url)
+                ),
             )
         except ValueError:
             # The SDK's message could echo the string, account key included.
@@ -67,8 +89,12 @@ def storage_clients(settings: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -
     client_id = (settings.get(f"{prefix}__clientId") or "").strip() or None
     credential = DefaultAzureCredential(managed_identity_client_id=client_id)
     return StorageClients(
-        TableServiceClient(endpoint=table_uri, credential=credential, **options),
-        QueueServiceClient(account_url=queue_uri, credential=credential, **options),
+        TableServiceClient(
+            endpoint=table_uri, credential=credential, **_transport_options(table_uri)
+        ),
+        QueueServiceClient(
+            account_url=queue_uri, credential=credential, **_transport_options(queue_uri)
+        ),
     )
 
 
