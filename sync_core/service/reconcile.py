@@ -182,6 +182,7 @@ def reconcile(
     try:
         conviso = _conviso_pass(run)
         boards = _boards_pass(run) if run.aborted is None else {"skipped": run.aborted}
+        trimmed = 0 if dry_run else _trim_deliveries(ctx, integration_id)
     finally:
         if not dry_run:
             ctx.state.leases.release(integration_id, LEASE, run.run_id)
@@ -194,6 +195,7 @@ def reconcile(
         and not boards.get("deferred"),
         "conviso_to_boards": conviso,
         "boards_to_conviso": boards,
+        "deliveries_trimmed": trimmed,
         "seconds": round(time.monotonic() - started, 3),
     }
     if not dry_run:
@@ -205,6 +207,16 @@ def reconcile(
             reason="reconcile",
         )
     return report
+
+
+def _trim_deliveries(ctx: SyncContext, integration_id: str) -> int:
+    """Keep the latest 1,000 deliveries (R11). Done here, once a pass, so that recording
+    an outcome is one insert on the hot path; a failed trim is retried by the next pass."""
+    try:
+        return ctx.state.deliveries.trim(integration_id)
+    except Exception as exc:  # the pass itself succeeded; the next one trims
+        log.warning("trimming the deliveries of %s failed: %s", integration_id, safe_reason(exc))
+        return 0
 
 
 def reconcile_all(ctx: SyncContext) -> dict[str, str]:

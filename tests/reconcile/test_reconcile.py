@@ -3,7 +3,7 @@ second one writes nothing, overlapping runs are refused, and a dry run only plan
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sync_core import bootstrap
 
@@ -131,3 +131,28 @@ def test_the_timer_reconciles_every_integration(sync: Sync) -> None:
     stored = bootstrap.context().state.links.get(sync.id, issue)
     assert stored is not None
     assert sync.boards.work_item(stored.link.work_item_id)["fields"]["System.State"] == "New"
+
+
+def test_each_reconcile_pass_trims_the_deliveries_to_the_latest_1000(sync: Sync) -> None:
+    from sync_core.adapters.state.deliveries import Delivery
+    from sync_core.rules import Level
+
+    sync.configure()
+    sync.seed()
+    ran(sync)  # the card and its "created" delivery, the pass's own note
+    deliveries = bootstrap.context().state.deliveries
+    start = datetime.now(UTC)
+    newer = [
+        Delivery(time=start + timedelta(milliseconds=i), level=Level.INFO, message=f"newer {i}")
+        for i in range(1_050)
+    ]
+    deliveries.record_many(sync.id, newer)
+    report = ran(sync)
+    assert report["deliveries_trimmed"] >= 52  # 50 of the newer ones' excess, the older two
+    assert deliveries.trim(sync.id) == 1  # only the second pass's note, recorded after it
+    kept = deliveries.query(sync.id, limit=1000).items
+    assert len(kept) == 1000 and any("reconcile" in d.message for d in kept)
+    # the newest kept, the oldest went: "newer 1049", "newer 1048", … without a gap
+    rest = [int(d.message[6:]) for d in kept if d.message.startswith("newer ")]
+    assert rest[0] == 1049 and rest == list(range(1049, 1049 - len(rest), -1))
+    assert len(rest) >= 990  # at most the second pass's few own deliveries among them

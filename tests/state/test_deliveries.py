@@ -102,30 +102,43 @@ def test_long_texts_are_clipped_not_refused(state: StateStore, iid: str) -> None
     assert len(got.message) == 4000 and got.message.endswith("…")
 
 
-def test_only_the_latest_are_kept_trimmed_every_few_records(
+def test_recording_never_trims_queries_stop_at_the_cap_and_trim_deletes_the_rest(
     make_state: Callable[..., StateStore], raw_tables: TableServiceClient, iid: str
 ) -> None:
-    state = make_state(delivery_cap=20, trim_every=5)
+    state = make_state(delivery_cap=20)
     _record_minutes(state, iid, 24)
-    assert _count_rows(raw_tables, state, iid) == 24  # not trimmed on every write
+    before = state.counts.snapshot()
     state.deliveries.record(iid, Delivery(time=T0 + timedelta(minutes=30), level=Level.INFO,
                                           message="newest"))
-    assert _count_rows(raw_tables, state, iid) == 20
+    after = state.counts.snapshot()
+    assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
+        "inserts": 1  # recording is one insert, past the cap too: no trim on the hot path
+    }
+    assert _count_rows(raw_tables, state, iid) == 25
     page = state.deliveries.query(iid, limit=100)
-    assert len(page.items) == 20
+    assert len(page.items) == 20 and page.next_cursor is None  # only the latest 20 count
     assert page.items[0].message == "newest"
-    assert page.items[-1].message == "message 5"  # the oldest five went
+    assert page.items[-1].message == "message 5"
+    assert state.deliveries.query(iid, level=Level.ERROR, limit=100).items[-1].message == (
+        "message 6"  # the error rows among the latest 20 only
+    )
+    assert state.deliveries.trim(iid) == 5
+    assert _count_rows(raw_tables, state, iid) == 20
+    assert state.deliveries.query(iid, limit=100).items == page.items  # the same 20 remain
+    assert state.deliveries.trim(iid) == 0
 
 
-def test_after_1050_records_at_most_1000_remain(
+def test_1050_records_trimmed_leave_the_newest_1000(
     make_state: Callable[..., StateStore], raw_tables: TableServiceClient, iid: str
 ) -> None:
-    state = make_state()  # the real cap (1,000) and trim interval (50)
+    state = make_state()  # the real cap (1,000)
     older = [Delivery(time=T0 + timedelta(seconds=i), level=Level.INFO, message=f"message {i}")
              for i in range(1000)]
     assert state.deliveries.record_many(iid, older) == 1000  # 10 transactions: fast
     _record_minutes_after(state, iid, start=1000, n=50)  # one by one, as workers do
-    assert _count_rows(raw_tables, state, iid) <= 1000
+    assert _count_rows(raw_tables, state, iid) == 1050
+    assert state.deliveries.trim(iid) == 50  # one transaction of 50 deletes
+    assert _count_rows(raw_tables, state, iid) == 1000
     newest = state.deliveries.query(iid, limit=1000)
     assert newest.items[0].message == "message 1049"
     assert newest.items[-1].message == "message 50"

@@ -2,9 +2,10 @@
 
 Rows of one integration's partition are keyed ``<inverted microseconds>-<random>``, so
 the table's natural order is newest first and a time window is a RowKey range. Only the
-latest ``cap`` (1,000) are kept: every ``trim_every`` records this instance trims the
-excess, rather than paying a query on every write. Between trims a partition may briefly
-hold up to ``trim_every`` extra rows per writing instance.
+latest ``cap`` (1,000) are queryable. Recording is one insert and nothing else: the
+excess is deleted by ``trim``, which each reconcile pass calls (every 15 minutes), so the
+write path pays no query (docs/performance.md). Between trims a partition holds what was
+recorded since the last pass on top of the cap; queries never read past the cap.
 
 Table Storage has no "contains", so the text filter runs here, over the rows the server
 filter (level, time window) returns.
@@ -13,7 +14,6 @@ filter (level, time window) returns.
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -31,7 +31,6 @@ from .table import MAX_BATCH, Table
 __all__ = ["DEFAULT_CAP", "Delivery", "DeliveryPage", "DeliveryStore"]
 
 DEFAULT_CAP = 1000
-DEFAULT_TRIM_EVERY = 50
 MAX_MESSAGE_CHARS = 4000
 _MAX_FIELD_CHARS = 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=now().tzinfo)
@@ -110,22 +109,15 @@ def _row_key(time: datetime) -> str:
 class DeliveryStore:
     """Append and query recent deliveries, keeping the latest ``cap`` per integration."""
 
-    def __init__(
-        self, table: Table, *, cap: int = DEFAULT_CAP, trim_every: int = DEFAULT_TRIM_EVERY
-    ) -> None:
-        if cap < 1 or trim_every < 1:
-            raise ValueError("cap and trim_every must be positive")
+    def __init__(self, table: Table, *, cap: int = DEFAULT_CAP) -> None:
+        if cap < 1:
+            raise ValueError("cap must be positive")
         self._table = table
         self._cap = cap
-        self._trim_every = trim_every
-        self._lock = threading.Lock()
-        self._since_trim: dict[str, int] = {}
 
     def record(self, integration_id: str, delivery: Delivery) -> None:
         pk = check_integration_id(integration_id)
         self._table.insert(self._entity(pk, delivery))
-        if self._trim_due(pk, 1):
-            self.trim(pk)
 
     def record_many(self, integration_id: str, deliveries: Iterable[Delivery]) -> int:
         """Record several deliveries in transactions of 100 (e.g. one per vulnerability of
@@ -134,8 +126,6 @@ class DeliveryStore:
         entities = [self._entity(pk, delivery) for delivery in deliveries]
         for start in range(0, len(entities), MAX_BATCH):
             self._table.transact([("create", e) for e in entities[start : start + MAX_BATCH]])
-        if entities and self._trim_due(pk, len(entities)):
-            self.trim(pk)
         return len(entities)
 
     def query(
@@ -155,13 +145,13 @@ class DeliveryStore:
             raise ValueError("limit must be at least 1")
         limit = min(limit, self._cap)
         query_filter, parameters = self._filter(pk, level, since, until, cursor)
+        oldest_kept = self._oldest_kept(pk)
+        if oldest_kept is not None:  # rows past the cap await a trim: not "recent" any more
+            query_filter += " and RowKey le @kept"
+            parameters["kept"] = oldest_kept
         page_size = min(self._cap, limit + 1) if not text else None
         found: list[tuple[str, Delivery]] = []
-        scanned = 0
         for row in self._table.query(query_filter, parameters, page_size=page_size):
-            scanned += 1
-            if scanned > self._cap + self._trim_every:
-                break  # rows past the cap are awaiting a trim: not "recent" any more
             delivery = self._delivery_of(row)
             if text and not delivery.mentions(text):
                 continue
@@ -174,8 +164,22 @@ class DeliveryStore:
             items=tuple(d for _, d in items), next_cursor=items[-1][0] if more else None
         )
 
+    def _oldest_kept(self, pk: str) -> str | None:
+        """The key of the ``cap``-th newest row, or None while there are fewer: one page of
+        keys, read on the admin's path so that recording needs no trim."""
+        rows = self._table.query(
+            "PartitionKey eq @pk", {"pk": pk}, select=["RowKey"], page_size=min(self._cap, 1000)
+        )
+        last = None
+        for count, row in enumerate(rows, start=1):
+            last = str(row["RowKey"])
+            if count == self._cap:
+                return last
+        return None
+
     def trim(self, integration_id: str) -> int:
-        """Delete all but the newest ``cap`` rows; returns how many went."""
+        """Delete all but the newest ``cap`` rows; returns how many went. Reads the
+        partition's keys (a page per 1,000) and deletes in transactions of 100."""
         pk = check_integration_id(integration_id)
         keys = [
             str(row["RowKey"])
@@ -199,13 +203,6 @@ class DeliveryStore:
             if v is not None
         )
         return entity
-
-    def _trim_due(self, pk: str, added: int) -> bool:
-        with self._lock:
-            count = self._since_trim.get(pk, 0) + added
-            due = count >= self._trim_every
-            self._since_trim[pk] = 0 if due else count
-        return due
 
     @staticmethod
     def _filter(

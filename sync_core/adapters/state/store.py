@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from .connection import DEFAULT_PREFIX, storage_clients
 from .counting import OperationCounts
-from .deliveries import DEFAULT_CAP, DEFAULT_TRIM_EVERY, DeliveryStore
+from .deliveries import DEFAULT_CAP, DeliveryStore
 from .events import EventStore
 from .integrations import IntegrationStore
 from .leases import LeaseStore
@@ -66,7 +66,6 @@ def state_from_settings(
     storage_prefix: str = DEFAULT_PREFIX,
     table_prefix: str = DEFAULT_TABLE_PREFIX,
     delivery_cap: int = DEFAULT_CAP,
-    trim_every: int = DEFAULT_TRIM_EVERY,
     claim_ttl: timedelta = DEFAULT_CLAIM_TTL,
 ) -> StateStore:
     """Build the state layer from app settings (``SYNC_STORAGE*``, ``SECRETS_KEY``).
@@ -91,7 +90,7 @@ def state_from_settings(
         integrations=IntegrationStore(integrations, box, per_integration),
         links=LinkStore(links, claim_ttl=claim_ttl),
         events=EventStore(events),
-        deliveries=DeliveryStore(deliveries, cap=delivery_cap, trim_every=trim_every),
+        deliveries=DeliveryStore(deliveries, cap=delivery_cap),
         watermarks=WatermarkStore(watermarks),
         leases=LeaseStore(leases),
         queues=QueueGateway(clients.queues, counts),
