@@ -84,7 +84,11 @@ def test_a_fifth_of_azure_devops_answers_failing_loses_and_duplicates_nothing(
         try:
             wait_until(settled, timeout=300 if vulnerabilities > 10 else 45, interval=0.5)
         except AssertionError:
-            raise AssertionError("not settled:\n" + explain(sync, final)) from None
+            missing = event_ids - {d.get("event_id") for d in all_deliveries(sync)}
+            raise AssertionError(
+                f"not settled: {len(missing)} events without an outcome "
+                f"{sorted(missing)[:5]}\n" + explain(sync, final)
+            ) from None
         elapsed = time.monotonic() - started
 
     # none lost: every card on its latest status (above); none duplicated: one work item
