@@ -252,7 +252,10 @@ class World:
         )
 
     def person(self, name: str) -> Person:
-        """A person by display name; unknown names become people (demo convenience)."""
+        """A person by display name; unknown names become people (demo convenience). The
+        service identity's name is the service identity (to act as the app in tests)."""
+        if name == self.service_identity.display_name:
+            return self.service_identity
         if name not in self.people:
             import uuid
 

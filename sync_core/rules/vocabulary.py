@@ -6,6 +6,8 @@ pulling in the configuration schema.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -89,3 +91,13 @@ CONVISO_TAG = "conviso"
 def vulnerability_tag(vulnerability_id: str) -> str:
     """The tag that lets a lost link be found again by WIQL (R1)."""
     return f"conviso-vuln-{vulnerability_id}"
+
+
+#: the tag as written, around an id as the edge accepts them (tags compare case-blind)
+_VULNERABILITY_TAG = re.compile(r"^conviso-vuln-([A-Za-z0-9][A-Za-z0-9._-]{0,63})$", re.I)
+
+
+def tagged_vulnerability(tags: Iterable[str]) -> str | None:
+    """The vulnerability a work item's tags name, or None: none, several, or not an id."""
+    found = {m.group(1) for t in tags if (m := _VULNERABILITY_TAG.match(t.strip()))}
+    return found.pop() if len(found) == 1 else None

@@ -44,7 +44,7 @@ from ..adapters.azure_devops import (
     WorkItemNotFound,
 )
 from ..adapters.azure_devops.layout import work_item_view
-from ..adapters.azure_devops.models import Identity, WorkItem
+from ..adapters.azure_devops.models import Identity, WorkItem, parse_tags
 from ..adapters.conviso import (
     ConvisoAuthError,
     ConvisoError,
@@ -63,7 +63,7 @@ from ..rules import (
     plan_outbound,
     route_for,
 )
-from ..rules.vocabulary import CONVISO_TAG, STATE_FIELD
+from ..rules.vocabulary import CONVISO_TAG, STATE_FIELD, TAGS_FIELD, tagged_vulnerability
 from .context import SyncContext
 from .discovery import AzureDevOpsRefused, azure_devops_answers
 from .errors import ServiceError
@@ -312,8 +312,11 @@ def _warm_layouts(run: _Run, page: list[Vulnerability]) -> None:
             log.info("the layout of route %s could not be read ahead", route.key)
 
 
-def _apply(run: _Run, ctx: _Tallying, vulnerability: Vulnerability) -> str:
-    """One vulnerability through the queue worker's path; "done", "failed" or "deferred"."""
+def _apply(
+    run: _Run, ctx: _Tallying, vulnerability: Vulnerability, *, retried: bool = False
+) -> str:
+    """One vulnerability through the queue worker's path; "done", "failed" or "deferred".
+    ``retried``: the card may not be what the link remembers (read it before deciding)."""
     if run.aborted:
         return "deferred"
     message = OutboundMessage(
@@ -324,7 +327,7 @@ def _apply(run: _Run, ctx: _Tallying, vulnerability: Vulnerability) -> str:
         backfill=run.backfill,
     )
     try:
-        apply_vulnerability(ctx, run.config, message, claimant=run.claimant)
+        apply_vulnerability(ctx, run.config, message, claimant=run.claimant, retried=retried)
         return "done"
     except (ReauthorizationNeeded, AuthenticationError, ConvisoAuthError) as exc:
         if isinstance(exc, ReauthorizationNeeded):
@@ -423,12 +426,15 @@ def _boards_pass(run: _Run) -> dict[str, Any]:
                     changed = _changed_at(item)
                     if changed is not None and (newest is None or changed > newest):
                         newest = changed
-                    outcomes[_reapply(run, tallying, client, item, me)] += 1
+                    by_tag = _by_tag(run, tallying, item, project, me)
+                    outcomes[by_tag or _reapply(run, tallying, client, item, me)] += 1
     answer: dict[str, Any] = {"seen": seen, "since": _iso(mark.value)}
     if run.dry_run:
         return {**answer, "would_reapply": outcomes.get("would_reapply", 0)}
     deferred = outcomes.get("deferred", 0)
     answer.update(
+        duplicates=outcomes.get("duplicate", 0),
+        late_writes=outcomes.get("late_write", 0),
         reapplied=outcomes.get("done", 0),
         own_writes=outcomes.get("own", 0),
         unchanged=outcomes.get("unchanged", 0),
@@ -439,9 +445,79 @@ def _boards_pass(run: _Run) -> dict[str, Any]:
     return answer
 
 
+def _by_tag(run: _Run, ctx: _Tallying, item: WorkItem, project: str, me: str | None) -> str | None:
+    """What a card's ``conviso-vuln-<id>`` tag reveals that its revisions do not; None when
+    nothing, and the card goes on to :func:`_reapply`.
+
+    Both cases are writes of our own identity, which the moves a person makes never are:
+    a second card of a linked vulnerability (a create whose answer was lost, landing after
+    the retry's tag search found nothing, R1), and a revision of ours the link does not know
+    (an update that landed after the worker gave up on it and found the card in sync)."""
+    vulnerability_id = tagged_vulnerability(parse_tags(item.fields.get(TAGS_FIELD)))
+    if vulnerability_id is None:
+        return None
+    stored = run.ctx.state.links.get(run.integration_id, vulnerability_id)
+    if stored is None:
+        return None  # not linked (yet: a claim is a create in flight)
+    if stored.link.work_item_id != item.id:
+        route = route_by_key(run.config, stored.link.route_key)
+        kind = str(item.fields.get("System.WorkItemType", ""))
+        if (
+            route is None
+            or route.project.casefold() != project.casefold()
+            or route.work_item_type.casefold() != kind.casefold()
+        ):
+            return None  # a card of another board or integration sharing the tag
+        return _report_duplicate(run, ctx, item, vulnerability_id, stored.link.work_item_id)
+    if me is not None and _changed_by_id(item) == me and item.rev > stored.link.last_rev_written:
+        return _converge_late_write(run, ctx, vulnerability_id)
+    return None
+
+
+def _changed_by_id(item: WorkItem) -> str | None:
+    changed_by = item.fields.get("System.ChangedBy")
+    return changed_by.get("id") if isinstance(changed_by, dict) else None
+
+
+def _converge_late_write(run: _Run, ctx: _Tallying, vulnerability_id: str) -> str:
+    """Put the card back on Conviso's current state, reading the card first (``retried``):
+    the revision the link knows is not the card's."""
+    if run.dry_run:
+        return "late_write"
+    try:
+        vulnerability = run.ctx.conviso_for(run.integration_id, run.config).get_issue(
+            vulnerability_id
+        )
+    except Exception as exc:  # left as it is; the watermark still moves on
+        log.info("vulnerability %s could not be read (%s)", vulnerability_id, type(exc).__name__)
+        return "late_write"
+    outcome = _apply(run, ctx, vulnerability, retried=True)
+    return "late_write" if outcome == "done" else outcome
+
+
+def _report_duplicate(
+    run: _Run, ctx: _Tallying, item: WorkItem, vulnerability_id: str, linked: int
+) -> str:
+    # Each pass looks again at the items of its watermark's second: report once a week.
+    if not run.dry_run and run.ctx.state.events.first_time(
+        run.integration_id, "duplicate-card", str(item.id)
+    ):
+        ctx.record(
+            run.integration_id,
+            Level.WARN,
+            f"work item #{item.id} is a second card of vulnerability {vulnerability_id}, "
+            f"which is linked to #{linked}: it is not kept in sync; remove it in Azure Boards",
+            reason="duplicate",
+            vulnerability_id=vulnerability_id,
+            work_item_id=item.id,
+            event_id=run.event_id,
+        )
+    return "duplicate"
+
+
 def _reapply(run: _Run, ctx: _Tallying, client: Any, item: WorkItem, me: str | None) -> str:
     changed_by = item.fields.get("System.ChangedBy")
-    by_id = changed_by.get("id") if isinstance(changed_by, dict) else None
+    by_id = _changed_by_id(item)
     if me is not None and by_id == me:
         return "own"  # our own write (R8): nothing to bring back, nothing to record
     stored = run.ctx.state.links.get_by_work_item(run.integration_id, item.id)

@@ -156,3 +156,53 @@ def test_each_reconcile_pass_trims_the_deliveries_to_the_latest_1000(sync: Sync)
     rest = [int(d.message[6:]) for d in kept if d.message.startswith("newer ")]
     assert rest[0] == 1049 and rest == list(range(1049, 1049 - len(rest), -1))
     assert len(rest) >= 990  # at most the second pass's few own deliveries among them
+
+
+def test_a_second_card_of_a_linked_vulnerability_is_reported_once_not_synced(sync: Sync) -> None:
+    sync.configure()
+    issue, other = sync.seed(), sync.seed()
+    ran(sync)
+    linked = _card(sync, issue)
+    # A create whose answer was lost, landing after the retry's tag search: a second card,
+    # written by the integration's own identity, tagged like the first.
+    late = sync.boards.create_work_item(
+        "Fabrikam", "Bug",
+        {"System.Title": linked["fields"]["System.Title"],
+         "System.Tags": f"conviso; conviso-vuln-{issue}"},
+        by="Conviso Sync",
+    )  # fmt: skip
+    # Someone else's card that mentions the tag of a vulnerability on a board of another type
+    # is not ours to judge.
+    sync.boards.create_work_item(
+        "Fabrikam", "Task", {"System.Title": "notes", "System.Tags": f"conviso-vuln-{other}"}
+    )
+    sync.boards.clear_requests()
+    report = ran(sync)
+    assert report["boards_to_conviso"]["duplicates"] == 1
+    [warning] = sync.deliveries(text="second card")
+    assert warning["level"] == "warn" and warning["reason"] == "duplicate"
+    assert (warning["work_item_id"], warning["vulnerability_id"]) == (late["id"], issue)
+    assert f"#{linked['id']}" in warning["message"]
+    assert azure_devops_writes(sync) == []  # reported, never deleted or changed
+    ran(sync)  # the watermark's second is looked at again (second precision) ...
+    assert len(sync.deliveries(text="second card")) == 1  # ... and it is reported once
+    assert azure_devops_writes(sync) == []
+
+
+def test_an_update_of_ours_landing_late_is_put_back_on_conviso_s_status(sync: Sync) -> None:
+    sync.configure()
+    issue = sync.seed()
+    ran(sync)
+    card = _card(sync, issue)
+    assert card["fields"]["System.State"] == "New"
+    # A PATCH the worker gave up on lands now, after the card was found in sync: written by
+    # the integration's own identity, so no hook event would ever bring it back.
+    sync.boards.move_card(card["id"], state="Active", by="Conviso Sync")
+    report = ran(sync)
+    assert report["boards_to_conviso"]["late_writes"] == 1
+    assert _card(sync, issue)["fields"]["System.State"] == "New"  # Conviso says IDENTIFIED
+    assert [c for c in sync.conviso.status_changes if c.source == "api"] == []  # never back
+    sync.boards.clear_requests()
+    report = ran(sync)
+    assert azure_devops_writes(sync) == []  # the link knows the revision now
+    assert report["boards_to_conviso"].get("late_writes", 0) == 0
