@@ -226,6 +226,8 @@ def _create(
     *,
     replacing: tuple[Link, str] | None = None,
 ) -> None:
+    if replacing is not None and _adopt_replacement(job, vulnerability, route, layout, *replacing):
+        return
     fields = dict(decision.fields)
     note = _note_for_assessment(job, vulnerability)
     if note:
@@ -282,6 +284,43 @@ def _create(
         reason="created",
         route_key=route.key,
     )
+
+
+def _adopt_replacement(
+    job: _Job, vulnerability: Vulnerability, route: Route, layout: BoardLayout,
+    old: Link, old_etag: str,
+) -> bool:  # fmt: skip
+    """R6 has no claim: a replacement created by an attempt that died before the link
+    write (or whose answer was lost) would be created again on the retry. Look the tag up
+    first, as a first create does (R1), and link what is there. One query per replacement."""
+    found = [
+        work_item_id
+        for work_item_id in job.boards.find_work_items_by_tag(
+            route.project, vulnerability_tag(vulnerability.id)
+        )
+        if work_item_id != old.work_item_id
+    ]
+    if not found:
+        return False
+    item = job.boards.get_work_item(found[0], project=route.project)
+    # as a healed first card: no revision of it is known yet (a person may have moved it)
+    link = old.model_copy(
+        update={"work_item_id": item.id, "route_key": route.key, "last_rev_seen": 0,
+                "last_rev_written": 0, "card": work_item_view(item, layout)}
+    )  # fmt: skip
+    etag = job.ctx.state.links.replace_work_item(
+        job.integration_id, link, old_etag, previous_work_item_id=old.work_item_id
+    )
+    job.record(
+        Level.WARN,
+        f"work item #{old.work_item_id} was deleted in Azure Boards; found #{item.id} by its "
+        "tag after an interrupted replacement and linked it instead of creating another",
+        vulnerability_id=vulnerability.id,
+        work_item_id=item.id,
+        reason="healed",
+    )
+    _existing_card(job, vulnerability, route, layout, link, etag)
+    return True
 
 
 # ---------------------------------------------------------------- existing card

@@ -121,3 +121,49 @@ def test_a_worker_dying_mid_create_leaves_one_card_on_retry(
         work_items=len(sync.boards.store.items),
         deliveries=reasons,
     )
+
+
+def test_a_worker_dying_mid_replacement_of_a_deleted_card_leaves_one_card(
+    sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R6 has no claim: the retry must find the replacement the dead attempt created."""
+    sync.configure()
+    issue = sync.seed()
+    sync.publish(issue)
+    wait_until(lambda: card_matches(sync, issue, "IDENTIFIED"))
+    sync.conviso.store.change_status(issue, "FIX_ACCEPTED", reason="scan", source="scan")
+    sync.publish(issue)
+    wait_until(lambda: sync.work_items_of(issue)[0]["fields"]["System.State"] == "Closed")
+    [deleted] = sync.work_items_of(issue)
+    sync.boards.delete_work_item(deleted["id"])
+    real = LinkStore.replace_work_item
+    died: list[int] = []
+
+    def replace_work_item(self: LinkStore, iid: str, link: Link, etag: str, **kw: int) -> str:
+        if iid == sync.id and not died:
+            died.append(link.work_item_id)
+            raise WorkerDied("the worker died after the replacement's create, before the link")
+        return real(self, iid, link, etag, **kw)
+
+    monkeypatch.setattr(LinkStore, "replace_work_item", replace_work_item)
+    sync.conviso.store.change_status(issue, "IDENTIFIED", reason="found again", source="scan")
+    sync.publish(issue)  # the vulnerability reappears: its deleted card is replaced (R6)
+    wait_until(
+        lambda: any(
+            d.get("vulnerability_id") == issue and d.get("reason") == "healed"
+            for d in all_deliveries(sync)
+        ),
+        timeout=20,
+    )
+    assert len(died) == 1  # the hook fired
+    live = sync.work_items_of(issue)
+    assert [i["id"] for i in live] == died  # the dead attempt's card, and no other
+    links = bootstrap.context().state.links
+    stored = links.get(sync.id, issue)
+    assert stored is not None and stored.link.work_item_id == died[0]
+    assert links.get_by_work_item(sync.id, deleted["id"]) is None
+    assert card_matches(sync, issue, "IDENTIFIED")
+    creates = [r for r in sync.boards.requests if r.method == "POST" and "/$Bug" in r.path]
+    assert len(creates) == 2  # the first card and its one replacement
+    report("crash window", point="mid replacement (R6)", create_calls=len(creates),
+           live_work_items=len(live))  # fmt: skip
