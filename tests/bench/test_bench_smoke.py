@@ -22,7 +22,11 @@ from bench.transport import measure_transport
 from localdev.azurite import Azurite, start_azurite
 from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
-from sync_core.adapters.state.connection import _transport_options, storage_clients
+from sync_core.adapters.state.connection import (
+    STORAGE_LIMITS,
+    _transport_options,
+    storage_clients,
+)
 from tests.e2e.conftest import Sync
 
 pytestmark = [pytest.mark.smoke, pytest.mark.azurite]
@@ -161,11 +165,12 @@ def test_storage_clients_read_proxy_and_ca_settings_once_not_per_request(
     bare_environment: pytest.MonkeyPatch,
 ) -> None:
     url = f"http://{_STORAGE_HOST}/devstoreaccount1"
-    assert _transport_options(url) == {"use_env_settings": False}
+    assert _transport_options(url) == {**STORAGE_LIMITS, "use_env_settings": False}
     bare_environment.setenv("CURL_CA_BUNDLE", "/etc/curl.pem")
     bare_environment.setenv("REQUESTS_CA_BUNDLE", "/etc/requests.pem")  # wins, as in requests
     bare_environment.setenv("HTTP_PROXY", "http://proxy.example:3128")
     assert _transport_options(url) == {
+        **STORAGE_LIMITS,
         "use_env_settings": False,
         "connection_verify": "/etc/requests.pem",
         "proxies": {"http": "http://proxy.example:3128"},

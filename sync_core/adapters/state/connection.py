@@ -36,18 +36,29 @@ from .errors import StateConfigurationError
 __all__ = ["DEFAULT_PREFIX", "StorageClients", "storage_clients"]
 
 DEFAULT_PREFIX = "SYNC_STORAGE"
+#: Bounds on one storage call, so that a storage outage is a prompt 503 at the webhook (the
+#: sender retries) and a failed function (the queue retries), never a request held for
+#: minutes: azure-core's own defaults are 300 s per read and, for Tables, 10 retries with
+#: backoff. Storage answers in milliseconds; these leave room for a slow moment.
+STORAGE_LIMITS: dict[str, int] = {"connection_timeout": 5, "read_timeout": 20, "retry_total": 3}
+#: the Queue SDK waits 15 s (± 3) before its first retry, then 15 + 3^n: a webhook whose
+#: enqueue hit a busy moment would answer after a minute. 1 s, then 1 + 2^n.
+QUEUE_BACKOFF: dict[str, int] = {
+    "initial_backoff": 1, "increment_base": 2, "random_jitter_range": 1,
+}  # fmt: skip
 #: the CA-bundle variables ``requests`` honours, in its order of precedence
 _CA_BUNDLE_SETTINGS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
 def _transport_options(url: str) -> dict[str, Any]:
     """What ``requests`` would take from the environment for requests to ``url`` (one
-    storage host per client), read now, and the instruction not to read it again."""
+    storage host per client), read now, and the instruction not to read it again; with
+    the bounds of :data:`STORAGE_LIMITS`."""
     from urllib.parse import urlsplit
 
     from requests.utils import get_environ_proxies  # honours NO_PROXY for this host
 
-    options: dict[str, Any] = {"use_env_settings": False}
+    options: dict[str, Any] = {**STORAGE_LIMITS, "use_env_settings": False}
     bundle = next((os.environ[n] for n in _CA_BUNDLE_SETTINGS if os.environ.get(n)), None)
     if bundle:
         options["connection_verify"] = bundle
@@ -77,7 +88,7 @@ def storage_clients(settings: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -
                     connection, **_transport_options(table_url)
                 ),
                 QueueServiceClient.from_connection_string(
-                    connection, **_transport_options(queue_url)
+                    connection, **_transport_options(queue_url), **QUEUE_BACKOFF
                 ),
             )
         except ValueError:
@@ -93,7 +104,10 @@ def storage_clients(settings: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -
             endpoint=table_uri, credential=credential, **_transport_options(table_uri)
         ),
         QueueServiceClient(
-            account_url=queue_uri, credential=credential, **_transport_options(queue_uri)
+            account_url=queue_uri,
+            credential=credential,
+            **_transport_options(queue_uri),
+            **QUEUE_BACKOFF,
         ),
     )
 
