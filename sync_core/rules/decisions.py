@@ -43,6 +43,7 @@ class SkipReason(StrEnum):
     SEVERITY_POLICY = "severity_policy"  # R2
     UNMAPPED_STATUS = "unmapped_status"  # R5
     IN_SYNC = "in_sync"  # R5, R8
+    MOVED_BY_PERSON = "moved_by_person"  # R7, R9
     WORK_ITEM_DELETED = "work_item_deleted"  # R6
     NOT_LINKED = "not_linked"  # R7
     ECHO = "echo"  # R8

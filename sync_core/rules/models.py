@@ -303,6 +303,8 @@ class WorkItemView(_Frozen):
     lane: str | None = None
     priority: int | None = None
     tags: frozenset[str] = frozenset()
+    #: who made the revision ``rev`` (an Azure DevOps identity id), when known
+    changed_by_id: str | None = None
 
 
 class Link(_Frozen):
@@ -321,6 +323,9 @@ class Link(_Frozen):
     #: the card as the integration last saw it (its own write, or an inbound event), so a
     #: steady-state update needs no read before its write; ``test /rev`` catches staleness
     card: WorkItemView | None = None
+    #: the identity the integration's own writes were made as (read off their answers), so a
+    #: revision by anyone else is known to be a person's
+    writer_id: str | None = None
 
 
 class BoardChange(_Frozen):

@@ -216,4 +216,32 @@ def plan_outbound(
         return _first_card(
             vulnerability, config, route, layout, backfill=backfill, replaces=link.work_item_id
         )
-    return _update(vulnerability, config, route, layout, link, card)
+    decision = _update(vulnerability, config, route, layout, link, card)
+    if isinstance(decision, UpdateWorkItem) and _moved_by_person(vulnerability, config, link, card):
+        return Skip(
+            reason=SkipReason.MOVED_BY_PERSON,
+            message=f"work item #{card.id} was moved by a person after this status was applied; "
+            "the move goes to Conviso (R7), the card is left where it was put",
+        )
+    return decision
+
+
+def _moved_by_person(
+    vulnerability: Vulnerability, config: IntegrationConfig, link: Link, card: WorkItemView
+) -> bool:
+    """A person's move wins over a snapshot that is not newer than the status applied.
+
+    The card's revision is neither ours (by the identity our writes are made as) nor known
+    to the link, and Conviso has not changed since: a move whose hook event is still on its
+    way. Writing the applied status back would undo it — and, once the event is processed,
+    the card would be written again: a loop of two writes a person sees as a jump. A newer
+    snapshot (Conviso changed meanwhile) is applied as usual: the later change wins (R9)."""
+    ours = config.service_identity or link.writer_id
+    return (
+        ours is not None
+        and card.changed_by_id is not None
+        and card.changed_by_id != ours
+        and card.rev > link.last_rev_written
+        and link.applied_updated_at is not None
+        and vulnerability.updated_at <= link.applied_updated_at
+    )

@@ -84,6 +84,7 @@ ITERATION_PATH_FIELD = "System.IterationPath"
 PRIORITY_FIELD = "Microsoft.VSTS.Common.Priority"
 BOARD_COLUMN_FIELD = "System.BoardColumn"  # read-only; writes go through the board's WEF field
 BOARD_LANE_FIELD = "System.BoardLane"  # read-only; writes go through the board's WEF field
+CHANGED_BY_FIELD = "System.ChangedBy"
 
 CONVISO_TAG = "conviso"
 

@@ -43,6 +43,7 @@ def _seen(link: Link, change: BoardChange, layout_card: WorkItemView | None) -> 
                 "rev": change.rev,
                 "state": change.state or card.state,
                 "column": change.column or card.column,
+                "changed_by_id": change.revised_by_id,
             }
         )
     return link.model_copy(

@@ -249,10 +249,13 @@ def _create(
     if replacing is not None:
         old, old_etag = replacing
         link = record_applied(
-            old.model_copy(update={"work_item_id": item.id, "card": card, "route_key": route.key}),
+            old.model_copy(
+                update={"work_item_id": item.id, "card": card, "route_key": route.key,
+                        "writer_id": card.changed_by_id or old.writer_id}
+            ),
             vulnerability,
             rev_written=item.rev,
-        )
+        )  # fmt: skip
         links.replace_work_item(
             job.integration_id, link, old_etag, previous_work_item_id=old.work_item_id
         )
@@ -268,11 +271,12 @@ def _create(
         return
     link = record_applied(
         Link(
-            vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key, card=card
+            vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key,
+            card=card, writer_id=card.changed_by_id,
         ),
         vulnerability,
         rev_written=item.rev,
-    )
+    )  # fmt: skip
     links.complete(job.integration_id, link, claim_etag)
     _resumed(job, route)
     job.record(
@@ -477,7 +481,10 @@ def _write(
         work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
     )
     updated = record_applied(link, vulnerability, rev_written=item.rev)
-    updated = updated.model_copy(update={"card": work_item_view(item, layout)})
+    card = work_item_view(item, layout)
+    updated = updated.model_copy(
+        update={"card": card, "writer_id": card.changed_by_id or link.writer_id}
+    )
     try:
         job.ctx.state.links.save(job.integration_id, updated, etag)
     except StaleEntity:

@@ -321,3 +321,51 @@ def test_record_applied_remembers_the_snapshot_and_the_highest_revision() -> Non
     assert after.applied_status == "IN_PROGRESS" and after.applied_severity == "CRITICAL"
     assert after.applied_updated_at == T0 and after.last_rev_written == 7
     assert record_applied(before, vuln(), rev_written=9).last_rev_written == 9
+
+
+# ------------------------------------------------------- a person's move in flight (R7, R9)
+
+APP, PERSON = "app-identity", "person-identity"
+
+
+def _moved(**card_overrides: Any) -> WorkItemView:
+    """The card a person moved to Active (rev 4) after the app's last write (rev 3)."""
+    return card("Active", "Active", **{"rev": 4, "changed_by_id": PERSON, **card_overrides})
+
+
+@pytest.mark.parametrize(
+    ("the_link", "the_card", "v", "kept"),
+    [
+        pytest.param(link(applied_updated_at=T0, writer_id=APP), _moved(), {}, True,
+                     id="same snapshot again: the move is kept"),
+        pytest.param(link(applied_updated_at=T0, writer_id=APP), _moved(),
+                     {"updatedAt": (T0 + timedelta(seconds=1)).isoformat()}, False,
+                     id="Conviso changed since: the newer change wins"),
+        pytest.param(link(applied_updated_at=T0, writer_id=APP), _moved(changed_by_id=APP), {},
+                     False, id="a revision of our own the link missed: converge"),
+        pytest.param(link(applied_updated_at=T0, writer_id=APP), _moved(rev=3), {}, False,
+                     id="a revision the link knows"),
+        pytest.param(link(applied_updated_at=T0), _moved(), {}, False,
+                     id="our identity unknown: as before"),
+        pytest.param(link(applied_updated_at=T0, writer_id=APP), _moved(changed_by_id=None), {},
+                     False, id="who moved it unknown: as before"),
+    ],
+)  # fmt: skip
+def test_a_snapshot_not_newer_than_applied_does_not_undo_a_person_s_move(
+    the_link: Link, the_card: WorkItemView, v: dict[str, Any], kept: bool
+) -> None:
+    decision = plan(v=v, the_link=the_link, the_card=the_card)
+    if kept:
+        assert isinstance(decision, Skip) and decision.reason == SkipReason.MOVED_BY_PERSON
+        assert "#501" in decision.message
+    else:
+        assert isinstance(decision, UpdateWorkItem) and decision.fields[STATE] == "New"
+
+
+def test_a_person_s_move_that_already_reads_as_the_status_is_in_sync() -> None:
+    decision = plan(
+        v={"status": "IN_PROGRESS"},
+        the_link=link("IN_PROGRESS", applied_updated_at=T0, writer_id=APP),
+        the_card=_moved(),
+    )
+    assert isinstance(decision, Skip) and decision.reason == SkipReason.IN_SYNC

@@ -12,6 +12,7 @@ from sync_core.rules.models import BoardColumn, BoardLayout, WorkItemView
 from sync_core.rules.vocabulary import (
     BOARD_COLUMN_FIELD,
     BOARD_LANE_FIELD,
+    CHANGED_BY_FIELD,
     PRIORITY_FIELD,
     StateCategory,
 )
@@ -59,7 +60,17 @@ def work_item_view(item: WorkItem, layout: BoardLayout) -> WorkItemView:
         lane=lane if isinstance(lane, str) and lane else None,
         priority=_as_int(fields.get(PRIORITY_FIELD)),
         tags=item.tags,
+        changed_by_id=_identity_id(fields.get(CHANGED_BY_FIELD)),
     )
+
+
+def _identity_id(value: object) -> str | None:
+    """``System.ChangedBy`` is an identity reference in REST answers (a display string in
+    some older payloads, which names no id)."""
+    if isinstance(value, dict):
+        found = value.get("id")
+        return found if isinstance(found, str) and found else None
+    return None
 
 
 def _as_int(value: object) -> int | None:
