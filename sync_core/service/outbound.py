@@ -182,15 +182,11 @@ def _first_card(job: _Job, vulnerability: Vulnerability, route: Route, layout: B
             )
             link = link.model_copy(update={"card": work_item_view(item, layout)})
             etag = links.complete(job.integration_id, link, etag)
-            job.record(
-                Level.WARN,
-                f"work item #{item.id} was found by its tag after an "
-                "interrupted create; linked it instead of creating another",
-                vulnerability_id=vulnerability.id,
-                work_item_id=item.id,
-                reason="healed",
-            )
-            _existing_card(job, vulnerability, route, layout, link, etag)
+            _healed(
+                job, vulnerability, route, layout, link, etag,
+                f"work item #{item.id} was found by its tag after an interrupted create; "
+                "linked it instead of creating another",
+            )  # fmt: skip
             return
     _create(job, vulnerability, route, layout, decision, etag)
 
@@ -315,16 +311,24 @@ def _adopt_replacement(
     etag = job.ctx.state.links.replace_work_item(
         job.integration_id, link, old_etag, previous_work_item_id=old.work_item_id
     )
-    job.record(
-        Level.WARN,
+    _healed(
+        job, vulnerability, route, layout, link, etag,
         f"work item #{old.work_item_id} was deleted in Azure Boards; found #{item.id} by its "
         "tag after an interrupted replacement and linked it instead of creating another",
-        vulnerability_id=vulnerability.id,
-        work_item_id=item.id,
-        reason="healed",
-    )
-    _existing_card(job, vulnerability, route, layout, link, etag)
+    )  # fmt: skip
     return True
+
+
+def _healed(
+    job: _Job, vulnerability: Vulnerability, route: Route, layout: BoardLayout,
+    link: Link, etag: str, message: str,
+) -> None:  # fmt: skip
+    """A card an interrupted attempt made, now linked: say so (R11), then apply the snapshot."""
+    job.record(
+        Level.WARN, message,
+        vulnerability_id=vulnerability.id, work_item_id=link.work_item_id, reason="healed",
+    )  # fmt: skip
+    _existing_card(job, vulnerability, route, layout, link, etag)
 
 
 # ---------------------------------------------------------------- existing card

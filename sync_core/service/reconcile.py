@@ -43,7 +43,7 @@ from ..adapters.azure_devops import (
     ConfigurationError,
     WorkItemNotFound,
 )
-from ..adapters.azure_devops.layout import work_item_view
+from ..adapters.azure_devops.layout import identity_id, work_item_view
 from ..adapters.azure_devops.models import Identity, WorkItem, parse_tags
 from ..adapters.conviso import (
     ConvisoAuthError,
@@ -63,7 +63,13 @@ from ..rules import (
     plan_outbound,
     route_for,
 )
-from ..rules.vocabulary import CONVISO_TAG, STATE_FIELD, TAGS_FIELD, tagged_vulnerability
+from ..rules.vocabulary import (
+    CHANGED_BY_FIELD,
+    CONVISO_TAG,
+    STATE_FIELD,
+    TAGS_FIELD,
+    tagged_vulnerability,
+)
 from .context import SyncContext
 from .discovery import AzureDevOpsRefused, azure_devops_answers
 from .errors import ServiceError
@@ -449,10 +455,11 @@ def _by_tag(run: _Run, ctx: _Tallying, item: WorkItem, project: str, me: str | N
     """What a card's ``conviso-vuln-<id>`` tag reveals that its revisions do not; None when
     nothing, and the card goes on to :func:`_reapply`.
 
-    Both cases are writes of our own identity, which the moves a person makes never are:
-    a second card of a linked vulnerability (a create whose answer was lost, landing after
-    the retry's tag search found nothing, R1), and a revision of ours the link does not know
-    (an update that landed after the worker gave up on it and found the card in sync)."""
+    Both begin as writes of our own identity, whose hook events are ignored (R8), so nothing
+    else would ever show them: a second card of a linked vulnerability (a create whose
+    answer was lost, landing after the retry's tag search found nothing, R1), and a revision
+    of ours the link does not know (an update that landed after the worker gave up on it
+    and found the card in sync)."""
     vulnerability_id = tagged_vulnerability(parse_tags(item.fields.get(TAGS_FIELD)))
     if vulnerability_id is None:
         return None
@@ -475,8 +482,7 @@ def _by_tag(run: _Run, ctx: _Tallying, item: WorkItem, project: str, me: str | N
 
 
 def _changed_by_id(item: WorkItem) -> str | None:
-    changed_by = item.fields.get("System.ChangedBy")
-    return changed_by.get("id") if isinstance(changed_by, dict) else None
+    return identity_id(item.fields.get(CHANGED_BY_FIELD))
 
 
 def _converge_late_write(run: _Run, ctx: _Tallying, vulnerability_id: str) -> str:

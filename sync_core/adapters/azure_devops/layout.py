@@ -19,7 +19,7 @@ from sync_core.rules.vocabulary import (
 
 from .models import Board, WorkItem, WorkItemStateInfo
 
-__all__ = ["board_layout_from", "work_item_view"]
+__all__ = ["board_layout_from", "identity_id", "work_item_view"]
 
 _COLUMN_TYPES = {"incoming", "inProgress", "outgoing"}
 
@@ -60,11 +60,11 @@ def work_item_view(item: WorkItem, layout: BoardLayout) -> WorkItemView:
         lane=lane if isinstance(lane, str) and lane else None,
         priority=_as_int(fields.get(PRIORITY_FIELD)),
         tags=item.tags,
-        changed_by_id=_identity_id(fields.get(CHANGED_BY_FIELD)),
+        changed_by_id=identity_id(fields.get(CHANGED_BY_FIELD)),
     )
 
 
-def _identity_id(value: object) -> str | None:
+def identity_id(value: object) -> str | None:
     """``System.ChangedBy`` is an identity reference in REST answers (a display string in
     some older payloads, which names no id)."""
     if isinstance(value, dict):
