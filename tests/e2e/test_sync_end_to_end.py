@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from sync_core import bootstrap
+
 from .conftest import Sync, wait_until
 
 COLUMN = "WEF_6CB513B6E70E43499D9FC94E5BBFB784_Kanban.Column"
@@ -231,6 +233,14 @@ def test_a_message_failing_five_times_is_an_error_delivery_and_replay_heals_it(s
         and poisoned[0]["vulnerability_id"] == issue
     )
     assert sync.work_items_of(issue) == []
+    # the error is recorded by the last attempt, just before the host moves the message
+    queues = bootstrap.context().state.queues
+    wait_until(
+        lambda: any(
+            (m.payload or {}).get("integration_id") == sync.id
+            for m in queues.peek_poison("conviso-to-boards")
+        )
+    )
     sync.boards.clear_faults()
     answer = sync.api.post(f"/integrations/{sync.id}/replay")
     assert answer.status_code == 200 and answer.json()["total"] == 1
