@@ -42,8 +42,17 @@ def is_stale(vulnerability: Vulnerability, link: Link | None) -> bool:
     )
 
 
-def record_applied(link: Link, vulnerability: Vulnerability, *, rev_written: int | None) -> Link:
-    """The link after a snapshot was applied (written or found already in sync)."""
+def record_applied(
+    link: Link,
+    vulnerability: Vulnerability,
+    *,
+    rev_written: int | None,
+    written: WorkItemView | None = None,
+) -> Link:
+    """The link after a snapshot was applied (written or found already in sync).
+
+    ``written``: the card as our write's answer shows it; it becomes the card kept, and
+    its author the identity our writes are made as (``writer_id``)."""
     changes: dict[str, object] = {
         "applied_status": vulnerability.status,
         "applied_severity": vulnerability.severity,
@@ -51,6 +60,9 @@ def record_applied(link: Link, vulnerability: Vulnerability, *, rev_written: int
     }
     if rev_written is not None:
         changes["last_rev_written"] = max(link.last_rev_written, rev_written)
+    if written is not None:
+        changes["card"] = written
+        changes["writer_id"] = written.changed_by_id or link.writer_id
     return link.model_copy(update=changes)
 
 

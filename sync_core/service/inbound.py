@@ -149,9 +149,7 @@ def _remember(
     before the move, processed after it, would put the card back where the move took it
     from, and only the echo of the move's own status change would bring it back."""
     for _ in range(_SAVE_ATTEMPTS):
-        when = applied.updated_at
-        if link.applied_updated_at is not None and link.applied_updated_at > when:
-            when = link.applied_updated_at
+        when = max(applied.updated_at, link.applied_updated_at or applied.updated_at)
         updated = _seen(link, change, link.card).model_copy(
             update={"applied_status": applied.status, "applied_updated_at": when}
         )

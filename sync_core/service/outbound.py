@@ -245,13 +245,11 @@ def _create(
     if replacing is not None:
         old, old_etag = replacing
         link = record_applied(
-            old.model_copy(
-                update={"work_item_id": item.id, "card": card, "route_key": route.key,
-                        "writer_id": card.changed_by_id or old.writer_id}
-            ),
+            old.model_copy(update={"work_item_id": item.id, "route_key": route.key}),
             vulnerability,
             rev_written=item.rev,
-        )  # fmt: skip
+            written=card,
+        )
         links.replace_work_item(
             job.integration_id, link, old_etag, previous_work_item_id=old.work_item_id
         )
@@ -266,13 +264,11 @@ def _create(
         )
         return
     link = record_applied(
-        Link(
-            vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key,
-            card=card, writer_id=card.changed_by_id,
-        ),
+        Link(vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key),
         vulnerability,
         rev_written=item.rev,
-    )  # fmt: skip
+        written=card,
+    )
     links.complete(job.integration_id, link, claim_etag)
     _resumed(job, route)
     job.record(
@@ -484,10 +480,8 @@ def _write(
     item = job.boards.update_work_item(
         work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
     )
-    updated = record_applied(link, vulnerability, rev_written=item.rev)
-    card = work_item_view(item, layout)
-    updated = updated.model_copy(
-        update={"card": card, "writer_id": card.changed_by_id or link.writer_id}
+    updated = record_applied(
+        link, vulnerability, rev_written=item.rev, written=work_item_view(item, layout)
     )
     try:
         job.ctx.state.links.save(job.integration_id, updated, etag)

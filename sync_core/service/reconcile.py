@@ -51,7 +51,7 @@ from ..adapters.conviso import (
     ConvisoQueryError,
     ConvisoRequestError,
 )
-from ..adapters.state import StaleEntity
+from ..adapters.state import StaleEntity, StoredLink
 from ..rules import (
     BoardChange,
     CreateWorkItem,
@@ -432,8 +432,11 @@ def _boards_pass(run: _Run) -> dict[str, Any]:
                     changed = _changed_at(item)
                     if changed is not None and (newest is None or changed > newest):
                         newest = changed
-                    by_tag = _by_tag(run, tallying, item, project, me)
-                    outcomes[by_tag or _reapply(run, tallying, client, item, me)] += 1
+                    tagged = _tagged_link(run, item)
+                    outcomes[
+                        _by_tag(run, tallying, item, project, me, tagged)
+                        or _reapply(run, tallying, client, item, me, tagged)
+                    ] += 1
     answer: dict[str, Any] = {"seen": seen, "since": _iso(mark.value)}
     if run.dry_run:
         return {**answer, "would_reapply": outcomes.get("would_reapply", 0)}
@@ -451,21 +454,33 @@ def _boards_pass(run: _Run) -> dict[str, Any]:
     return answer
 
 
-def _by_tag(run: _Run, ctx: _Tallying, item: WorkItem, project: str, me: str | None) -> str | None:
-    """What a card's ``conviso-vuln-<id>`` tag reveals that its revisions do not; None when
-    nothing, and the card goes on to :func:`_reapply`.
+def _tagged_link(run: _Run, item: WorkItem) -> StoredLink | None:
+    """The link of the vulnerability a card's ``conviso-vuln-<id>`` tag names (one read)."""
+    vulnerability_id = tagged_vulnerability(parse_tags(item.fields.get(TAGS_FIELD)))
+    if vulnerability_id is None:
+        return None
+    return run.ctx.state.links.get(run.integration_id, vulnerability_id)
+
+
+def _by_tag(
+    run: _Run,
+    ctx: _Tallying,
+    item: WorkItem,
+    project: str,
+    me: str | None,
+    stored: StoredLink | None,
+) -> str | None:
+    """What a card's tag (``stored``: the link it names) reveals that its revisions do not;
+    None when nothing, and the card goes on to :func:`_reapply`.
 
     Both begin as writes of our own identity, whose hook events are ignored (R8), so nothing
     else would ever show them: a second card of a linked vulnerability (a create whose
     answer was lost, landing after the retry's tag search found nothing, R1), and a revision
     of ours the link does not know (an update that landed after the worker gave up on it
     and found the card in sync)."""
-    vulnerability_id = tagged_vulnerability(parse_tags(item.fields.get(TAGS_FIELD)))
-    if vulnerability_id is None:
-        return None
-    stored = run.ctx.state.links.get(run.integration_id, vulnerability_id)
     if stored is None:
-        return None  # not linked (yet: a claim is a create in flight)
+        return None  # no tag, or not linked (yet: a claim is a create in flight)
+    vulnerability_id = stored.link.vulnerability_id
     if stored.link.work_item_id != item.id:
         route = route_by_key(run.config, stored.link.route_key)
         kind = str(item.fields.get("System.WorkItemType", ""))
@@ -521,12 +536,23 @@ def _report_duplicate(
     return "duplicate"
 
 
-def _reapply(run: _Run, ctx: _Tallying, client: Any, item: WorkItem, me: str | None) -> str:
-    changed_by = item.fields.get("System.ChangedBy")
+def _reapply(
+    run: _Run,
+    ctx: _Tallying,
+    client: Any,
+    item: WorkItem,
+    me: str | None,
+    tagged: StoredLink | None,
+) -> str:
+    changed_by = item.fields.get(CHANGED_BY_FIELD)
     by_id = _changed_by_id(item)
     if me is not None and by_id == me:
         return "own"  # our own write (R8): nothing to bring back, nothing to record
-    stored = run.ctx.state.links.get_by_work_item(run.integration_id, item.id)
+    stored = (  # the link its tag named, when that is this card's; else by its id
+        tagged
+        if tagged is not None and tagged.link.work_item_id == item.id
+        else run.ctx.state.links.get_by_work_item(run.integration_id, item.id)
+    )
     route = route_by_key(run.config, stored.link.route_key) if stored else None
     if stored is None or route is None:
         return "not_linked"  # a tagged item of another integration, or of an old route
