@@ -17,8 +17,9 @@ param location string
 param principalId string = ''
 
 @secure()
-@description('SECRETS_KEY: a Fernet key (32 random bytes, URL-safe base64). The azd preprovision hook makes one.')
-param secretsKey string = ''
+@minLength(44)
+@description('SECRETS_KEY: a Fernet key (32 random bytes, URL-safe base64) or a comma-separated list of them. The azd preprovision hook makes one.')
+param secretsKey string
 
 @description('Client (application) id of the Entra ID app registration for auth.mode oauth. Empty: OAuth off.')
 param entraClientId string = ''
@@ -36,9 +37,11 @@ param azureDevOpsBaseUrl string = 'https://dev.azure.com'
 @description('Conviso Platform GraphQL endpoint.')
 param convisoApiUrl string = 'https://api.convisoappsec.com/graphql'
 
-@minValue(1)
+// Flex Consumption: "The lowest maximum scale is currently 40. The highest currently supported
+// value is 1000." (MicrosoftDocs azure-docs, azure-functions/flex-consumption-plan.md, Considerations)
+@minValue(40)
 @maxValue(1000)
-@description('Upper bound of Flex Consumption instances.')
+@description('Upper bound of Flex Consumption instances (Flex allows 40 to 1000).')
 param maximumInstanceCount int = 40
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))

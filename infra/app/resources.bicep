@@ -11,14 +11,20 @@ param location string
 param tags object
 param resourceToken string
 param principalId string = ''
+// Required: the app cannot store a secret without it, and its Key Vault reference must resolve.
 @secure()
-param secretsKey string = ''
+@minLength(44)
+param secretsKey string
 param entraClientId string = ''
 @secure()
 param entraClientSecret string = ''
 param publicBaseUrl string = ''
 param azureDevOpsBaseUrl string = 'https://dev.azure.com'
 param convisoApiUrl string = 'https://api.convisoappsec.com/graphql'
+// Flex Consumption: "The lowest maximum scale is currently 40. The highest currently supported
+// value is 1000." (MicrosoftDocs azure-docs, azure-functions/flex-consumption-plan.md, Considerations)
+@minValue(40)
+@maxValue(1000)
 param maximumInstanceCount int = 40
 
 // The app's state, exactly as sync_core/adapters/state names it: tables are `sync<name>`
@@ -32,6 +38,7 @@ var tableNames = [
   'syncwatermarks'
   'syncleases'
   'syncoauth'
+  'syncrefused'
 ]
 var queueNames = [
   'conviso-to-boards'
@@ -186,9 +193,9 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 }
 
 // SECRETS_KEY rotates by adding a key in front (comma-separated: the first encrypts, all
-// decrypt), so the secret carries no expiry date of its own.
-resource secretsKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(secretsKey)) {
-  // checkov:skip=CKV_AZURE_114:contentType is set below; checkov does not read the properties of a conditional (if) resource.
+// decrypt), so the secret carries no expiry date of its own. Always created (secretsKey is
+// required), so the app setting's Key Vault reference always resolves.
+resource secretsKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   // checkov:skip=CKV_AZURE_41:Rotation is explicit (docs/operations.md): the key list keeps old keys readable, so a fixed expiry would only break decryption.
   parent: vault
   name: secretsKeySecretName
@@ -255,7 +262,12 @@ var appSettings = [
   { name: 'OAUTH_REDIRECT_URI', value: oauthRedirectUri }
 ]
 
-var entraSecretSettings = empty(entraClientId) ? [] : [
+// Set under exactly the condition the secret is created on: a reference to a secret that does
+// not exist leaves the app reading the literal '@Microsoft.KeyVault(...)' text as the secret.
+// Without it the app reports "OAuth with Entra ID is not configured: set ENTRA_CLIENT_SECRET".
+// (Written `empty(…) ? [] : […]`: pycep, which tests/infra and checkov parse with, reads
+// `!a ? b : c` as `!(a ? b : c)`.)
+var entraSecretSettings = empty(entraClientSecret) ? [] : [
   {
     name: 'ENTRA_CLIENT_SECRET'
     value: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${entraSecretName})'
@@ -266,6 +278,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_17:Client certificates would break both webhooks: Conviso signs its events (HMAC) and Azure DevOps service hooks send a token or Basic auth, neither a certificate.
   // checkov:skip=CKV_AZURE_222:Public network access is how Conviso and Azure DevOps reach the webhooks (each route authenticates its caller).
   // checkov:skip=CKV_AZURE_213:App Service health check replaces instances of a dedicated plan; Flex Consumption manages its instances itself. GET /api/health (anonymous) serves external availability tests.
+  // checkov:skip=CKV_AZURE_78:Flex Consumption has no FTP and refuses siteConfig.ftpsState (ARM error 51021); FTP and SCM basic publishing credentials are disabled by the basicPublishingCredentialsPolicies below.
   // checkov:skip=CKV_AZURE_212:Flex Consumption scales out on demand (up to maximumInstanceCount); always-ready instances cost money while idle, and webhooks that enqueue and answer 202 do not need a warm spare.
   name: functionAppName
   location: location
@@ -280,9 +293,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     clientCertEnabled: false
     keyVaultReferenceIdentity: identity.id
+    // No ftpsState: Flex Consumption has no FTP(S) ("FTPS not supported", deprecated on Flex
+    // per MicrosoftDocs flex-consumption-plan.md) and regions that enforce it refuse the whole
+    // deployment with ARM error 51021 (microsoft/azure-pipelines-tasks#21032). FTP and SCM basic
+    // publishing credentials are switched off below instead.
     siteConfig: {
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: concat(storageIdentitySettings, appSettings, entraSecretSettings)
     }

@@ -24,7 +24,7 @@ from sync_core.adapters.state.queues import (
     poison_queue,
 )
 
-from .conftest import BICEP_FILES, INFRA, MAIN, ROOT, parse_bicep
+from .conftest import BICEP_FILES, INFRA, MAIN, RESOURCES, ROOT, parse_bicep
 
 ROLE_IDS = {
     "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
@@ -44,6 +44,44 @@ ROLE_SCOPES = {
 KEY_VAULT_REFERENCE = re.compile(
     r"^@Microsoft\.KeyVault\(SecretUri=\$\{vault\.properties\.vaultUri\}"
 )
+#: the secret a reference names: ``…secrets/${<variable holding the secret's name>})``
+KEY_VAULT_SECRET_NAME = re.compile(r"secrets/\$\{(?P<variable>\w+)\}\)$")
+#: Flex Consumption's scale bounds: "The lowest maximum scale is currently `40`. The highest
+#: currently supported value is `1000`." (MicrosoftDocs/azure-docs
+#: articles/azure-functions/flex-consumption-plan.md, Considerations: Scale)
+FLEX_MAXIMUM_INSTANCE_COUNT = (40, 1000)
+#: A Fernet key is 32 bytes in URL-safe base64: 44 characters (a key list is longer).
+FERNET_KEY_LENGTH = 44
+#: Site properties a Flex Consumption site must not carry (lower case; siteConfig and the
+#: site's own properties). Sources: the "Deprecated properties and settings" table of
+#: MicrosoftDocs flex-consumption-plan.md (``properties.ftpsState``: "FTPS not supported",
+#: use32BitWorkerProcess, isReserved, IsXenon, windowsFxVersion, alwaysOn,
+#: preWarmedInstanceCount, functionAppScaleLimit, containerSize, javaVersion,
+#: powerShellVersion, netFrameworkVersion, LinuxFxVersion); ARM refuses them with error 51021
+#: "The following list of … site configuration properties (Site.SiteConfig.FtpsState,
+#: Site.SiteConfig.Use32BitWorkerProcess, Site.SiteConfig.NetFrameworkVersion,
+#: Site.SiteConfig.FunctionsRuntimeScaleMonitoringEnabled) for Flex Consumption sites is
+#: invalid" in regions that enforce it (microsoft/azure-pipelines-tasks#21032;
+#: Azure/terraform-azurerm-avm-res-web-site PR #345 and issue #360; azure-functions-host#10643
+#: for FunctionAppScaleLimit).
+FLEX_REJECTED_SITE_PROPERTIES = frozenset(
+    {
+        "ftpsstate",
+        "use32bitworkerprocess",
+        "isreserved",
+        "isxenon",
+        "windowsfxversion",
+        "linuxfxversion",
+        "alwayson",
+        "prewarmedinstancecount",
+        "functionappscalelimit",
+        "containersize",
+        "javaversion",
+        "powershellversion",
+        "netframeworkversion",
+        "functionsruntimescalemonitoringenabled",
+    }
+)
 
 
 def _config(resource: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +100,39 @@ def _accessor(value: Any) -> str:
         operands = value["operator"]["operands"]
         return f"{_accessor(operands['operand_1'])}.{_accessor(operands['operand_2'])}"
     return str(value)
+
+
+def _negated(condition: Any) -> dict[str, Any]:
+    """``!condition`` in pycep's shape, with ``!!x`` folded back to ``x``."""
+    if isinstance(condition, dict) and condition.get("operator", {}).get("type") == "not":
+        return condition["operator"]["operands"]["bool_value"]
+    return {"operator": {"type": "not", "operands": {"bool_value": condition}}}
+
+
+def _app_settings_with_conditions(bicep: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Every app setting the site can get, each with the condition under which it is set.
+
+    A plain list is always set (condition ``None``); a list written ``cond ? [...] : []`` is set
+    when ``cond`` holds (``!cond`` for ``cond ? [] : [...]``).
+    """
+    site = _resource(bicep, "functionApp")
+    parts = site["properties"]["siteConfig"]["appSettings"]["function"]["parameters"]
+    settings: dict[str, tuple[Any, Any]] = {}
+    for variable in parts.values():
+        value = bicep["variables"][variable]["value"]
+        branches: list[tuple[Any, list[dict[str, Any]]]] = [(None, value)]
+        if isinstance(value, dict):  # a conditional list: each branch under its condition
+            operands = value["operator"]["operands"]
+            condition = operands["condition"]
+            branches = [
+                (condition, operands["true_value"]),
+                (_negated(condition), operands["false_value"]),
+            ]
+        for condition, entries in branches:
+            for entry in entries:
+                assert entry["name"] not in settings, f"app setting {entry['name']} set twice"
+                settings[entry["name"]] = (entry["value"], condition)
+    return settings
 
 
 def _app_settings(bicep: dict[str, Any]) -> dict[str, Any]:
@@ -203,6 +274,71 @@ def test_every_queue_trigger_connection_has_identity_settings(resources_bicep) -
         assert settings[f"{connection}__credential"] == "managedidentity"
 
 
+def _dangling_key_vault_references(bicep: dict[str, Any]) -> list[str]:
+    """Each Key Vault reference setting whose secret the template does not create whenever the
+    setting is set (same condition), described; ``[]`` when every reference resolves."""
+    secrets = {
+        _config(r)["name"]: r["config"].get("condition")
+        for r in bicep["resources"].values()
+        if r["type"] == "Microsoft.KeyVault/vaults/secrets" and _config(r)["parent"] == "vault"
+    }
+    problems = []
+    for name, (value, condition) in _app_settings_with_conditions(bicep).items():
+        if not (isinstance(value, str) and value.startswith("@Microsoft.KeyVault(")):
+            continue
+        secret = KEY_VAULT_SECRET_NAME.search(value)
+        if not KEY_VAULT_REFERENCE.match(value) or secret is None:
+            problems.append(f"{name}: not a reference to a secret of this template's vault")
+        elif secret["variable"] not in secrets:
+            problems.append(f"{name}: no secret resource is named {secret['variable']}")
+        elif secrets[secret["variable"]] != condition:
+            problems.append(
+                f"{name}: set when {condition}, its secret created when "
+                f"{secrets[secret['variable']]}"
+            )
+    return problems
+
+
+def test_every_key_vault_reference_names_a_secret_created_under_the_same_condition(
+    resources_bicep,
+) -> None:
+    """A reference to a secret that was never created resolves to nothing: the app then reads
+    the literal ``@Microsoft.KeyVault(...)`` string as the value (MSAL: invalid_client)."""
+    settings = _app_settings(resources_bicep)
+    assert {n for n, v in settings.items() if str(v).startswith("@Microsoft.KeyVault(")} == {
+        "SECRETS_KEY",
+        "ENTRA_CLIENT_SECRET",
+    }
+    assert _dangling_key_vault_references(resources_bicep) == []
+
+
+def test_a_reference_set_on_another_condition_is_caught(tmp_path) -> None:
+    """The check above means something: the Entra secret's reference keyed on the client id
+    (the secret itself on the client secret) is reported."""
+    text = RESOURCES.read_text("utf-8")
+    broken = tmp_path / "resources.bicep"
+    broken.write_text(
+        text.replace(
+            "var entraSecretSettings = empty(entraClientSecret) ?",
+            "var entraSecretSettings = empty(entraClientId) ?",
+        )
+    )
+    assert broken.read_text("utf-8") != text
+    problems = _dangling_key_vault_references(parse_bicep(broken))
+    assert len(problems) == 1 and problems[0].startswith("ENTRA_CLIENT_SECRET: set when")
+
+
+def test_secrets_key_is_required_so_its_secret_always_exists(main_bicep, resources_bicep) -> None:
+    """The app cannot store any secret without SECRETS_KEY: a deployment without one fails at
+    validation instead of leaving the app with a reference that resolves to nothing."""
+    for bicep in (main_bicep, resources_bicep):
+        parameter = bicep["parameters"]["secretsKey"]
+        assert parameter.get("default") is None, "secretsKey must be required (no default)"
+        bounds = {d["type"]: d["argument"] for d in parameter["decorators"] if "argument" in d}
+        assert bounds.get("min_length") == FERNET_KEY_LENGTH
+    assert "condition" not in resources_bicep["resources"]["secretsKeySecret"]["config"]
+
+
 def test_secrets_are_key_vault_references_never_values(resources_bicep) -> None:
     settings = _app_settings(resources_bicep)
     for name in ("SECRETS_KEY", "ENTRA_CLIENT_SECRET"):
@@ -265,9 +401,44 @@ def test_the_site_is_https_only_with_tls_12_and_no_ftp(resources_bicep) -> None:
     site = _resource(resources_bicep, "functionApp")["properties"]
     assert site["httpsOnly"] is True
     assert site["siteConfig"]["minTlsVersion"] == "1.2"
-    assert site["siteConfig"]["ftpsState"] == "Disabled"
+    # Flex has no FTP(S) at all; the basic publishing credentials are what stays switched off
     for policy in ("ftpPublishing", "scmPublishing"):
         assert _resource(resources_bicep, policy)["properties"] == {"allow": False}
+
+
+def _refused_site_properties(bicep: dict[str, Any]) -> list[str]:
+    site = _resource(bicep, "functionApp")["properties"]
+    given = {name.lower() for name in (*site, *site["siteConfig"])}
+    return sorted(given & FLEX_REJECTED_SITE_PROPERTIES)
+
+
+def test_the_flex_site_carries_no_property_flex_consumption_refuses(resources_bicep) -> None:
+    refused = _refused_site_properties(resources_bicep)
+    assert not refused, f"Flex Consumption refuses these site properties (ARM 51021): {refused}"
+
+
+def test_a_refused_property_is_caught_so_the_check_means_something(tmp_path) -> None:
+    text = RESOURCES.read_text("utf-8")
+    broken = tmp_path / "resources.bicep"
+    broken.write_text(
+        text.replace("minTlsVersion: '1.2'", "minTlsVersion: '1.2'\n      FtpsState: 'Disabled'")
+    )
+    assert _refused_site_properties(parse_bicep(broken)) == ["ftpsstate"]
+
+
+@pytest.mark.parametrize("path", BICEP_FILES, ids=lambda p: p.name)
+def test_maximum_instance_count_stays_within_what_flex_consumption_allows(path) -> None:
+    parameter = parse_bicep(path)["parameters"]["maximumInstanceCount"]
+    bounds = {d["type"]: d["argument"] for d in parameter["decorators"] if "argument" in d}
+    assert (bounds.get("min_value"), bounds.get("max_value")) == FLEX_MAXIMUM_INSTANCE_COUNT
+    low, high = FLEX_MAXIMUM_INSTANCE_COUNT
+    assert low <= parameter["default"] <= high
+
+
+def test_the_site_scales_to_the_bounded_parameter(resources_bicep) -> None:
+    site = _resource(resources_bicep, "functionApp")["properties"]
+    scale = site["functionAppConfig"]["scaleAndConcurrency"]
+    assert scale["maximumInstanceCount"] == "maximumInstanceCount"
 
 
 def test_monitoring_and_key_vault_accept_entra_id_only(resources_bicep) -> None:
