@@ -57,10 +57,11 @@ def integration(req: func.HttpRequest) -> func.HttpResponse:
 
     context, iid = ctx(), integration_id(req)
     if req.method == "GET":
-        return ok(get_integration(context, iid))
+        from sync_core.service.intake import quiet_hooks  # R19: hooks for cards not ours
+
+        return ok({**get_integration(context, iid), "quiet_hooks": quiet_hooks(iid)})
     if req.method == "DELETE":
-        delete_integration(context, iid)
-        return ok({"deleted": iid})
+        return ok({"deleted": iid, **delete_integration(context, iid)})  # and its hooks (R17)
     view, warnings, created = put_integration(context, iid, dict(req.headers), body(req))
     return ok({**view, "warnings": warnings}, 201 if created else 200)
 

@@ -30,9 +30,24 @@ import httpx
 from localdev.azurite import connection_string, start_azurite
 from localdev.devhost import DEFAULT_PORT, DevHost
 
-ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = ROOT / ".azurite"  # git-ignored; Azurite data and the dev secrets key persist here
-AZURITE_PORTS = (10000, 10001, 10002)  # blob, queue, table: the standard ones
+#: where ``local.settings.json`` is read from; ``LOCALDEV_ROOT`` points elsewhere (tests)
+ROOT = Path(os.environ.get("LOCALDEV_ROOT") or Path(__file__).resolve().parent.parent)
+#: git-ignored; Azurite data, the dev secrets key and the dev admin key persist here
+STATE_DIR = ROOT / ".azurite"
+
+
+def _ports(setting: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Ports from a comma-separated setting (tests bind free ones), else the defaults."""
+    raw = os.environ.get(setting, "").strip()
+    if not raw:
+        return default
+    try:
+        return tuple(int(p) for p in raw.split(","))
+    except ValueError:
+        raise SystemExit(f"{setting} must be comma-separated port numbers, not {raw!r}") from None
+
+
+AZURITE_PORTS = _ports("LOCALDEV_AZURITE_PORTS", (10000, 10001, 10002))  # blob, queue, table
 
 Service = Callable[[ExitStack], list[str]]
 
@@ -69,16 +84,79 @@ def _dev_secrets_key() -> str:
     return path.read_text("utf-8").strip()
 
 
+def _dev_admin_key() -> str:
+    """The local admin page's key, made once and kept in .azurite/ (the banner prints it)."""
+    path = STATE_DIR / "dev-admin-key"
+    if not path.exists():
+        STATE_DIR.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24), "utf-8")
+        path.chmod(0o600)
+    return path.read_text("utf-8").strip()
+
+
+def _local_values(local: Path) -> dict[str, str]:
+    """``Values`` of local.settings.json; a file that cannot be read stops start-up."""
+    try:
+        values = json.loads(local.read_text("utf-8")).get("Values", {})
+    except (OSError, ValueError, AttributeError) as exc:
+        raise SystemExit(
+            f"{local.name} cannot be read ({exc.__class__.__name__}: {exc}); fix it, or "
+            f"copy local.settings.sample.json over it"
+        ) from None
+    if not isinstance(values, dict):
+        raise SystemExit(f"{local.name}: 'Values' must be an object of setting names to text")
+    return {str(name): str(value) for name, value in values.items()}
+
+
+def _check_secrets_key(value: str) -> None:
+    """A SECRETS_KEY that is set must be a Fernet key: say so now, not as a 503 later."""
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(value.split(",")[0].strip())
+    except (ValueError, TypeError):
+        raise SystemExit(
+            "SECRETS_KEY is set but is not a Fernet key (32 random bytes, URL-safe base64). "
+            'Set it to the output of: .venv/bin/python -c "from cryptography.fernet import '
+            'Fernet; print(Fernet.generate_key().decode())", or leave it empty for a '
+            f"development key kept in {STATE_DIR.name}/"
+        ) from None
+
+
+#: the settings this command reads or fills in; an empty one means "the default"
+_SETTINGS = {
+    "AzureWebJobsStorage",
+    "SYNC_STORAGE",
+    "SECRETS_KEY",
+    "ADMIN_KEY",
+    "AZURE_DEVOPS_BASE_URL",
+    "CONVISO_API_URL",
+}
+
+
 def apply_settings(stack: ExitStack) -> list[str]:
-    """Fill in settings the environment lacks: local.settings.json first, then the defaults."""
+    """Fill in settings the environment lacks: local.settings.json first, then the defaults.
+
+    An empty value counts as not set, so local.settings.sample.json works as it is: empty
+    ``AZURE_DEVOPS_BASE_URL``/``CONVISO_API_URL`` start the emulators, an empty
+    ``SECRETS_KEY`` gets a development key kept in the git-ignored state folder, and
+    ``UseDevelopmentStorage=true`` is the Azurite this command starts.
+    """
     lines = []
     local = ROOT / "local.settings.json"
+    values = _local_values(local) if local.exists() else {}
     if local.exists():
-        values = json.loads(local.read_text("utf-8")).get("Values", {})
         for name, value in values.items():
-            os.environ.setdefault(name, str(value))
-        lines.append(f"settings {local.name} loaded (the environment wins)")
+            if value.strip() and not os.environ.get(name, "").strip():
+                os.environ[name] = value
+        lines.append(f"settings {local.name} loaded (the environment wins; empty = default)")
+    for name in _SETTINGS | set(values):
+        if not os.environ.get(name, "x").strip():
+            os.environ.pop(name)  # empty means "use the default" everywhere below
     storage = connection_string(*AZURITE_PORTS)
+    for name in ("AzureWebJobsStorage", "SYNC_STORAGE"):
+        if os.environ.get(name, "").replace(" ", "").lower() == "usedevelopmentstorage=true":
+            os.environ[name] = storage  # the same emulator, named explicitly
     defaults = {
         "FUNCTIONS_WORKER_RUNTIME": "python",
         "AzureWebJobsStorage": storage,
@@ -86,12 +164,18 @@ def apply_settings(stack: ExitStack) -> list[str]:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
-    if "SECRETS_KEY" not in os.environ:
+    if "SECRETS_KEY" in os.environ:
+        _check_secrets_key(os.environ["SECRETS_KEY"])
+    else:
         os.environ["SECRETS_KEY"] = _dev_secrets_key()
+        lines.append(f"settings SECRETS_KEY: a development key, kept in {STATE_DIR.name}/")
+    if "ADMIN_KEY" not in os.environ:
+        os.environ["ADMIN_KEY"] = _dev_admin_key()
     return lines
 
 
-BOARDS_PORT, CONVISO_PORT = 7072, 7073  # beside the functions on 7071
+# beside the functions on 7071; LOCALDEV_EMULATOR_PORTS="boards,conviso" moves them
+BOARDS_PORT, CONVISO_PORT = _ports("LOCALDEV_EMULATOR_PORTS", (7072, 7073))
 
 
 def start_emulators(stack: ExitStack) -> list[str]:
@@ -131,6 +215,16 @@ def start_functions(stack: ExitStack) -> list[str]:
     return [f"functions {host.url}"] + [f"  {line}" for line in host.describe()]
 
 
+def admin_page_banner(stack: ExitStack) -> list[str]:
+    """Where the admin page is and the key it asks for: the first thing an operator needs."""
+    app = os.environ.get("FUNCTIONS_URL", "")
+    return [
+        f"admin    page  {app}/api/console",
+        f"         admin key  {os.environ.get('ADMIN_KEY', '')}",
+        "         (the ADMIN_KEY setting; in Azure, the function app's default host key)",
+    ]
+
+
 def create_sample_integration(stack: ExitStack) -> list[str]:
     """Integration ``demo`` on the emulators, with its service hooks, ready for an event."""
     boards = _EMULATORS.get("boards")
@@ -165,6 +259,7 @@ SERVICES: list[Service] = [
     start_emulators,
     start_functions,
     create_sample_integration,
+    admin_page_banner,
 ]
 
 

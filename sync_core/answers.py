@@ -14,7 +14,7 @@ from typing import Any
 
 import azure.functions as func
 
-__all__ = ["error", "guarded", "ok"]
+__all__ = ["ON_UNAUTHORIZED", "error", "guarded", "ok"]
 
 log = logging.getLogger("sync_core.http")
 
@@ -58,6 +58,21 @@ def _storage_unreachable(exc: Exception) -> bool:
     return isinstance(exc, HttpResponseError) and exc.status_code in _BUSY
 
 
+#: handler name -> what to do when it refuses a caller as unauthenticated (a 401):
+#: the webhooks count and report refused calls (``blueprints.common`` registers them)
+ON_UNAUTHORIZED: dict[str, Callable[[func.HttpRequest, str], None]] = {}
+
+
+def _after_refusal(name: str, req: func.HttpRequest, exc: Exception, status: int) -> None:
+    hook = ON_UNAUTHORIZED.get(name)
+    if hook is None or status != 401:
+        return
+    try:
+        hook(req, getattr(exc, "message", ""))
+    except Exception:  # counting a refusal never changes the answer
+        log.warning("recording a refused call to %s failed", name, exc_info=True)
+
+
 def guarded(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.HttpResponse]:
     """Map the service's errors to JSON answers; never leak an unexpected one."""
 
@@ -68,6 +83,7 @@ def guarded(handler: Callable[..., func.HttpResponse]) -> Callable[..., func.Htt
         except Exception as exc:  # the one place that turns failures into answers
             known = _known(exc)
             if known is not None:
+                _after_refusal(handler.__name__, req, exc, known.status_code)
                 return known
             log.exception("unexpected failure in %s", handler.__name__)
             return error(500, "internal", "the request could not be processed")

@@ -11,6 +11,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Mapping
+from datetime import timedelta
 
 import httpx
 
@@ -24,7 +25,7 @@ from .ports import Boards, Conviso
 from .rules import IntegrationConfig
 from .service import SyncContext
 
-__all__ = ["DEFAULTS", "build_context", "context", "reset"]
+__all__ = ["DEFAULTS", "build_context", "context", "event_retention", "reset"]
 
 AZURE_DEVOPS_RESOURCE = "499b84ac-1321-427f-aa17-267ca6975798"
 DEFAULTS: Mapping[str, str] = {
@@ -34,7 +35,11 @@ DEFAULTS: Mapping[str, str] = {
     "SYNC_HTTP_ATTEMPTS": "5",
     # seconds to wait for an answer; nothing waits forever (a slow side must not hold a worker)
     "SYNC_HTTP_TIMEOUT": "30",
+    # days an accepted event id is remembered for de-duplication (R9), then purged (R19)
+    "EVENT_ID_RETENTION_DAYS": "7",
 }
+#: a retention past this is a typo, not a policy (and would overflow nothing useful)
+MAX_EVENT_ID_RETENTION_DAYS = 3650
 
 _lock = threading.Lock()
 _context: SyncContext | None = None
@@ -42,6 +47,26 @@ _context: SyncContext | None = None
 
 def _setting(settings: Mapping[str, str], name: str) -> str:
     return settings.get(name) or DEFAULTS[name]
+
+
+def event_retention(settings: Mapping[str, str]) -> timedelta:
+    """``EVENT_ID_RETENTION_DAYS`` (default 7): how long an event id is remembered (R19).
+
+    Azure DevOps retries a hook for minutes and a replay can come days later; shorter than
+    a day would let a late re-delivery through as new. A bad value stops the start-up with
+    a message naming the setting, rather than silently keeping ids forever or not at all."""
+    raw = _setting(settings, "EVENT_ID_RETENTION_DAYS").strip()
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ValueError(
+            f"EVENT_ID_RETENTION_DAYS must be a whole number of days, not {raw!r}"
+        ) from None
+    if not 1 <= days <= MAX_EVENT_ID_RETENTION_DAYS:
+        raise ValueError(
+            f"EVENT_ID_RETENTION_DAYS must be between 1 and {MAX_EVENT_ID_RETENTION_DAYS}"
+        )
+    return timedelta(days=days)
 
 
 def _fingerprint(*parts: str | None) -> str:
@@ -124,6 +149,7 @@ class _Clients:
 def build_context(settings: Mapping[str, str], *, state: StateStore | None = None) -> SyncContext:
     """A context for these settings; the storage tables and queues are created once here."""
     store = state or state_from_settings(settings)
+    store.events.retention = event_retention(settings)
     store.ensure()
     clients = _Clients(settings, store)
     return SyncContext(state=store, boards_for=clients.boards, conviso_for=clients.conviso)

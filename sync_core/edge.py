@@ -8,12 +8,12 @@ de-duplication key (R9). Secrets are compared in constant time and never echoed.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -22,11 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .adapters.azure_devops.payloads import WorkItemUpdatedEvent
 from .errors import AnsweredError
 from .rules import BoardChange, Vulnerability, WebhookConfig, is_status_move
+from .rules.vocabulary import tagged_vulnerability
 
 __all__ = [
     "MAX_BODY_BYTES",
     "AssessmentInfo",
     "BadRequest",
+    "BoardsHook",
     "ConvisoEvent",
     "EdgeError",
     "PayloadTooLarge",
@@ -34,6 +36,7 @@ __all__ = [
     "UnsupportedMediaType",
     "board_change_from_hook",
     "check_body",
+    "parse_boards_hook",
     "parse_conviso_event",
     "sign_conviso",
     "verify_boards_caller",
@@ -104,6 +107,10 @@ def check_body(headers: Mapping[str, str], body: bytes) -> Any:
         return json.loads(body, parse_constant=_refuse_constant)
     except RecursionError:
         raise BadRequest("body is not valid JSON: it is nested too deeply") from None
+    except json.JSONDecodeError as exc:  # where it broke, so a person can find it
+        raise BadRequest(
+            f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
     except (UnicodeDecodeError, ValueError) as exc:
         # ValueError also covers integers past Python's 4,300-digit conversion limit and
         # the NaN/Infinity literals refused below: bad input, never a 500.
@@ -261,7 +268,7 @@ def verify_boards_caller(
     if scheme.lower() == "basic" and webhook.basic_password is not None:
         try:
             user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
             raise Unauthorized("the Basic credentials are malformed") from None
         user_ok = hmac.compare_digest(user.encode(), (webhook.basic_username or "").encode())
         pass_ok = hmac.compare_digest(
@@ -273,21 +280,23 @@ def verify_boards_caller(
     raise Unauthorized("the webhook needs ?token= or Basic credentials")
 
 
-def _wef_column_field(document: dict[str, Any]) -> str | None:
-    """The board's own column field when the payload names one (``WEF_…_Kanban.Column``)."""
-    resource = document.get("resource")
-    changed = resource.get("fields") if isinstance(resource, dict) else None
-    if not isinstance(changed, dict):
-        return None
-    return next((k for k in changed if isinstance(k, str) and k.endswith("_Kanban.Column")), None)
+@dataclass(frozen=True)
+class BoardsHook:
+    """A verified service-hook delivery: the change (``None`` for event types with nothing
+    to do) and whether the card's tags name a Conviso vulnerability at all (R19)."""
+
+    event_id: str
+    change: BoardChange | None
+    ours: bool
 
 
-def board_change_from_hook(document: Any) -> BoardChange | None:
-    """A ``workitem.updated`` service-hook payload as the rules see it.
+def parse_boards_hook(document: Any) -> BoardsHook:
+    """A service-hook payload as the intake needs it; a 400 names what is wrong.
 
-    ``None`` for other event types (acknowledged, nothing to do). The payload model and
-    its quirks (``resource.id`` is the update number; the sample's ``workItemId`` is 0)
-    live with the Azure DevOps adapter: :class:`WorkItemUpdatedEvent`.
+    ``ours`` is False when the work item's tags (``System.Tags`` in ``resource.fields``'
+    newValue, else ``resource.revision.fields``) hold no ``conviso-vuln-<id>``: a card the
+    integration never made, whose event is dropped before any storage is touched (R19).
+    Checked after validation, so a malformed payload is refused whatever its tags.
     """
     if not isinstance(document, dict):
         raise BadRequest("body must be a JSON object (an Azure DevOps service-hook event)")
@@ -297,21 +306,32 @@ def board_change_from_hook(document: Any) -> BoardChange | None:
     if event_type != "workitem.updated":
         if not isinstance(document.get("id"), str):
             raise BadRequest("body must carry the service-hook event's id and eventType")
-        return None
+        return BoardsHook(str(document["id"])[:MAX_EVENT_ID], None, ours=True)
     try:
         event = WorkItemUpdatedEvent.model_validate(document)
     except ValidationError as exc:
         raise BadRequest(_first_error(exc)) from None
     if not event.id or len(event.id) > MAX_EVENT_ID:
         raise BadRequest(f"id must be 1 to {MAX_EVENT_ID} characters")
-    change = event.board_change(column_field=_wef_column_field(document))
+    change = event.board_change()
     if not (
         0 < change.work_item_id <= MAX_WORK_ITEM_NUMBER and 0 < change.rev <= MAX_WORK_ITEM_NUMBER
     ):
         raise BadRequest(
             f"resource.workItemId and resource.rev must be between 1 and {MAX_WORK_ITEM_NUMBER}"
         )
-    return _bounded(change)
+    ours = tagged_vulnerability(event.tags()) is not None
+    return BoardsHook(event.id, _bounded(change), ours=ours)
+
+
+def board_change_from_hook(document: Any) -> BoardChange | None:
+    """A ``workitem.updated`` service-hook payload as the rules see it.
+
+    ``None`` for other event types (acknowledged, nothing to do). The payload model and
+    its quirks (``resource.id`` is the update number; the sample's ``workItemId`` is 0)
+    live with the Azure DevOps adapter: :class:`WorkItemUpdatedEvent`.
+    """
+    return parse_boards_hook(document).change
 
 
 def _bounded(change: BoardChange) -> BoardChange:
@@ -321,6 +341,7 @@ def _bounded(change: BoardChange) -> BoardChange:
     A work item update may list hundreds of changed fields; the inbound rule only asks
     whether State or a board column is among them (:func:`is_status_move`), so keeping
     just those keeps the queue message small (64 KiB) without changing any decision.
+    Every board's column is kept (the route's board is known only in the worker, R7).
     """
     names = {
         "state": change.state,
@@ -328,6 +349,10 @@ def _bounded(change: BoardChange) -> BoardChange:
         "revisedBy.id": change.revised_by_id,
         "revisedBy.displayName": change.revised_by_name,
     }
+    for field_name, value in change.columns.items():
+        names[field_name[:MAX_HOOK_NAME]] = value
+        if len(field_name) > MAX_HOOK_NAME:
+            raise BadRequest(f"a board column field name is longer than {MAX_HOOK_NAME} characters")
     for name, value in names.items():
         if value is not None and len(value) > MAX_HOOK_NAME:
             raise BadRequest(f"the card's {name} is longer than {MAX_HOOK_NAME} characters")

@@ -22,6 +22,9 @@ class WorkItemRecord(Protocol):
     rev: int
     fields: Mapping[str, Any]
 
+    @property
+    def tags(self) -> frozenset[str]: ...
+
 
 class Boards(Protocol):
     """One Azure DevOps organization, as one integration's credentials see it."""

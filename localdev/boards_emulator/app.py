@@ -38,6 +38,17 @@ _SIGN_IN_PAGE = (
 )
 
 Handler = Callable[["Call"], tuple[int, Any]]
+#: The page size of the project and team lists when ``$top`` is not given (sources at the
+#: handlers).
+DEFAULT_PAGE = 100
+
+
+@dataclass
+class Paged:
+    """A body with response headers of its own (the next page's continuation token)."""
+
+    body: Any
+    headers: dict[str, str]
 
 
 @dataclass
@@ -78,6 +89,8 @@ class BoardsApp:
         ]
 
     def _table(self) -> list[tuple[str, str, Handler]]:
+        team_settings = rf"/(?P<project>{_SEG})/(?P<team>{_SEG})/_apis/work/teamsettings"
+        nodes = rf"/(?P<project>{_SEG})/_apis/wit/classificationnodes"
         boards = rf"/(?P<project>{_SEG})/(?P<team>{_SEG})/_apis/work/boards"
         types = rf"/(?P<project>{_SEG})/_apis/wit/workitemtypes"
         optional_project = rf"(?:/(?P<project>{_SEG}))?"
@@ -86,6 +99,9 @@ class BoardsApp:
             ("GET", r"/_apis/projects", self.list_projects),
             ("GET", r"/_apis/projects/(?P<project>[^/]+)", self.get_project),
             ("GET", r"/_apis/projects/(?P<project>[^/]+)/teams", self.list_teams),
+            ("GET", team_settings + "/teamfieldvalues", self.team_field_values),
+            ("GET", nodes, self.list_node_roots),
+            ("GET", nodes + r"/(?P<group>[^/]+)(?P<path>/.+)?", self.get_node),
             ("GET", boards, self.list_boards),
             ("GET", boards + r"/(?P<board>[^/]+)", self.get_board),
             ("GET", boards + r"/(?P<board>[^/]+)/columns", self.list_columns),
@@ -146,6 +162,8 @@ class BoardsApp:
             return _error(error, extra_headers)
         if status == 204:
             return Response(status=204, headers=extra_headers)
+        if isinstance(body, Paged):
+            return _json(status, body.body, {**extra_headers, **body.headers})
         return _json(status, body, extra_headers)
 
     def _authenticate(self, request: Request) -> Person | Response:
@@ -195,14 +213,74 @@ class BoardsApp:
         return 200, r.connection_data_json(self.world, call.who)
 
     def list_projects(self, call: Call) -> tuple[int, Any]:
-        return 200, r.listing([r.project_json(self.org_url(), p) for p in self.world.projects])
+        """100 projects a page unless ``$top`` says otherwise; while more remain, the answer's
+        ``x-ms-continuationtoken`` header names the next page, sent back as
+        ``continuationToken`` (core 7.1 ``Projects_List``: an integer, "how many projects
+        already been fetched"; MicrosoftDocs/vsts-rest-api-specs#275: the default of 100;
+        cribeiro84/azure-devops-pull-request-hub#81: the first 100, then the header)."""
+        top = _count_param(call, "$top", DEFAULT_PAGE, minimum=1)
+        start = _count_param(call, "continuationToken", 0) + _count_param(call, "$skip", 0)
+        projects = self.world.projects
+        page = projects[start : start + top]
+        after = start + len(page)
+        headers = {"x-ms-continuationtoken": str(after)} if after < len(projects) else {}
+        values = [r.project_json(self.org_url(), p) for p in page]
+        return 200, Paged(r.listing(values), headers)
 
     def get_project(self, call: Call) -> tuple[int, Any]:
         return 200, r.project_json(self.org_url(), self.world.project(call.args["project"]))
 
     def list_teams(self, call: Call) -> tuple[int, Any]:
+        """``$top`` (default 100) and ``$skip``; no continuation header (core 7.1
+        ``Teams_Get Teams``; Azure/azure-sdk-tools PR #181 "returns 100 teams by default";
+        microsoft/azure-boards-estimate#377)."""
         project = self.world.project(call.args["project"])
-        return 200, r.listing([r.team_json(self.org_url(), project, t) for t in project.teams])
+        top = _count_param(call, "$top", DEFAULT_PAGE, minimum=1)
+        skip = _count_param(call, "$skip", 0)
+        teams = project.teams[skip : skip + top]
+        return 200, r.listing([r.team_json(self.org_url(), project, t) for t in teams])
+
+    def team_field_values(self, call: Call) -> tuple[int, Any]:
+        """The team's areas (work 7.1 ``TeamFieldValues_Get``)."""
+        project = self.world.project(call.args["project"])
+        team = project.team(call.args["team"])
+        return 200, r.team_field_values_json(self.org_url(), project, team)
+
+    def list_node_roots(self, call: Call) -> tuple[int, Any]:
+        """Both roots, areas then iterations (MicrosoftDocs/vsts-rest-api-specs#437)."""
+        project = self.world.project(call.args["project"])
+        depth = _count_param(call, "$depth", 0)
+        roots = [project.tree("Areas"), project.tree("Iterations")]
+        nodes = [r.classification_node_json(self.org_url(), project, n, depth) for n in roots]
+        return 200, r.listing(nodes)
+
+    def get_node(self, call: Call) -> tuple[int, Any]:
+        """One area or iteration by its path below the root (wit 7.1 ``Classification
+        Nodes_Get Classification Node``). An unknown path is a 404
+        ``WorkItemTrackingTreeNodeNotFoundException`` (mapped to 404 in Azure DevOps Server
+        2022's WorkItemTrackingApiController, mjwrona/decompiled), "VS402485: The
+        Area/Iteration name is not recognized" (microsoft/terraform-provider-azuredevops'
+        classification node data sources; OpsHub OM4ADO release notes quote it with the
+        path after a colon)."""
+        project = self.world.project(call.args["project"])
+        tree = project.tree(call.args["group"])
+        raw = call.args.get("path", "")  # "/Security/Pentest", decoded; "" for the root
+        parts = tuple(raw[1:].split("/")) if raw else ()
+        node = tree.find(parts) if all(parts) else None
+        if node is None:
+            raise ApiError(
+                404,
+                "VS402485: The Area/Iteration name is not recognized: "
+                + "\\".join((project.name, *parts)),
+                "WorkItemTrackingTreeNodeNotFoundException",
+                type_name=(
+                    "Microsoft.TeamFoundation.WorkItemTracking.Server.Metadata."
+                    "WorkItemTrackingTreeNodeNotFoundException, "
+                    "Microsoft.TeamFoundation.WorkItemTracking.Server"
+                ),
+            )
+        depth = _count_param(call, "$depth", 0)
+        return 200, r.classification_node_json(self.org_url(), project, node, depth)
 
     def _board(self, call: Call) -> tuple[Any, Any, Any]:
         project = self.world.project(call.args["project"])
@@ -421,6 +499,22 @@ def _parse_body(request: Request, raw: bytes) -> Any:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiError(400, "The request body is not valid JSON.", "JsonReaderException") from exc
+
+
+def _count_param(call: Call, name: str, default: int, *, minimum: int = 0) -> int:
+    """A non-negative integer query parameter; anything else is a 400 naming it (strict:
+    what the service answers to ``$top=abc`` is not documented)."""
+    raw = call.request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise ApiError(
+            400,
+            f"The value '{raw}' of the query parameter '{name}' is not valid: it must be an "
+            f"integer of at least {minimum}.",
+            "InvalidArgumentValueException",
+        )
+    return int(raw)
 
 
 def _flag(call: Call, name: str) -> bool:

@@ -140,12 +140,18 @@ class BoardsEmulator:
         lane: str | None = None,
         done: bool | None = None,
         board: str | None = None,
+        team: str | None = None,
         by: str = "Jamal Hartnett",
     ) -> dict[str, Any]:
-        """Move a card as a person does on the board; service hooks fire as for any write."""
+        """Move a card as a person does on one board; service hooks fire as for any write.
+
+        The board is that of ``team`` (and/or named ``board``) among the boards the item is
+        on; without either, the board ``System.BoardColumn`` shows. Only that board's
+        fields are written: the other boards follow the state the column maps to.
+        """
         with self._lock:
             item = self.store.get(work_item_id)
-            target = self._board_of(item, board)
+            target = self._board_of(item, board, team)
             fields: dict[str, Any] = {}
             if column is not None:
                 fields[target.column_field] = column
@@ -192,15 +198,58 @@ class BoardsEmulator:
         self.hooks.publish(change)
         return r.work_item_json(self.organization_url, change.item)
 
-    def _board_of(self, item: Any, name: str | None) -> BoardState:
-        boards = [b for b in item.project.boards() if b.holds(item.type_name)]
+    def _board_of(self, item: Any, name: str | None, team: str | None) -> BoardState:
+        boards = item.project.boards_showing(item.type_name, item.fields.get("System.AreaPath"))
+        primary = next(
+            (b for b in boards if b.column_field in item.fields
+             and item.fields.get("System.BoardColumn") == item.fields[b.column_field]),
+            None,
+        )  # fmt: skip
+        if primary is not None:  # the board System.BoardColumn shows comes first
+            boards = [primary, *(b for b in boards if b is not primary)]
         if name is not None:
-            boards = [b for b in boards if b.name.lower() == name.lower()]
-        area = item.fields.get("System.AreaPath")
-        owned = [b for b in boards if b.team and b.team.area_path == area]
-        if not (owned or boards):
-            raise ApiError(400, f"Work item {item.id} is on no board named {name!r}.")
-        return (owned or boards)[0]
+            boards = [b for b in boards if name.lower() in (b.name.lower(), b.id.lower())]
+        if team is not None:
+            wanted = team.lower()
+            boards = [b for b in boards if b.team and wanted in (b.team.name.lower(), b.team.id)]
+        if not boards:
+            raise ApiError(
+                400, f"Work item {item.id} is on no board named {name!r} of team {team!r}."
+            )
+        return boards[0]
+
+    # -------------------------------------------------- the organization grows
+
+    def add_project(self, name: str, *, process: str = "Fabrikam Agile") -> dict[str, Any]:
+        """A project with no team, as tests of project paging need (gone on ``reset``)."""
+        with self._lock:
+            project = self.world.add_project(name, process=process)
+            return r.project_json(self.organization_url, project)
+
+    def add_team(
+        self,
+        project: str,
+        name: str,
+        *,
+        areas: Sequence[tuple[str, bool]] | None = None,
+        default_area: str | None = None,
+    ) -> dict[str, Any]:
+        """A team without a board (gone on ``reset``). Its areas are ``(path,
+        includeChildren)`` pairs of existing area nodes; by default the project root
+        without children, so it shows no work item of another area."""
+        with self._lock:
+            owner = self.world.project(project)
+            team = self.world.add_team(
+                project, name, areas=list(areas) if areas else None, default_area=default_area
+            )
+            return r.team_json(self.organization_url, owner, team)
+
+    def add_teams(self, project: str, count: int, *, prefix: str = "Team") -> list[str]:
+        """``count`` teams named ``f"{prefix} {n:03d}"`` (paging past 100 teams)."""
+        names = [f"{prefix} {n:03d}" for n in range(count)]
+        for team_name in names:
+            self.add_team(project, team_name)
+        return names
 
     # --------------------------------------------------------------- hooks
 

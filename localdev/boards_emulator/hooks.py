@@ -240,8 +240,15 @@ class HookDispatcher:
         rev = change.after["System.Rev"]
         items_url = f"{self._org_url()}/_apis/wit/workItems/{item.id}"
         fields: dict[str, Any] = {}
-        for name in sorted(changed | _NOISE):
-            if name not in change.after and name not in change.before:
+        # Every changed field, in the work item's own field order (fields it lost last), so
+        # a State change that moves two boards' cards carries both boards'
+        # WEF_<guid>_Kanban.Column, in the order the item shows them; a drag on one board
+        # carries that board's field only. (A live payload shows the moved column as both
+        # System.BoardColumn and the WEF field: research real-services-audit.md LIVE-615.)
+        wanted = changed | _NOISE
+        order = [*change.after, *(k for k in change.before if k not in change.after)]
+        for name in order:
+            if name not in wanted:
                 continue
             entry: dict[str, Any] = {}
             if change.before.get(name) is not None:

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from .work_items import WorkItemRecord
-from .world import BoardState, Person, ProcessType, ProjectState, TeamState, World
+from .world import (
+    BoardState,
+    ClassificationNode,
+    Person,
+    ProcessType,
+    ProjectState,
+    TeamState,
+    World,
+)
 
 __all__ = [
     "board_json",
     "board_ref_json",
+    "classification_node_json",
     "column_json",
     "connection_data_json",
     "listing",
     "project_json",
     "row_json",
     "state_json",
+    "team_field_values_json",
     "team_json",
     "work_item_json",
     "work_item_type_json",
@@ -218,5 +229,63 @@ def work_item_json(
         },
         "fields": {"href": f"{org_url}/_apis/wit/fields"},
     }
+    answer["url"] = url
+    return answer
+
+
+def team_field_values_json(org_url: str, project: ProjectState, team: TeamState) -> dict[str, Any]:
+    """Key for key like work 7.1 ``teamFieldValues/GET__work_teamsettings_teamfieldvalues.json``."""
+    url = f"{org_url}/{project.id}/{team.id}/_apis/work/teamsettings/teamfieldvalues"
+    return {
+        "field": {
+            "referenceName": "System.AreaPath",
+            "url": f"{org_url}/_apis/wit/fields/System.AreaPath",
+        },
+        "defaultValue": team.area_path,
+        "values": [{"value": v, "includeChildren": c} for v, c in team.areas],
+        "url": url,
+        "_links": {
+            "self": {"href": url},
+            "project": {"href": f"{org_url}/_apis/projects/{project.id}"},
+            "team": {"href": f"{org_url}/_apis/projects/{project.id}/teams/{team.id}"},
+            "teamSettings": {"href": f"{org_url}/{project.id}/{team.id}/_apis/work/teamsettings"},
+            "areaPathClassificationNodes": {
+                "href": f"{org_url}/{project.id}/_apis/wit/classificationNodes/Areas"
+            },
+        },
+    }
+
+
+def classification_node_json(
+    org_url: str, project: ProjectState, node: ClassificationNode, depth: int
+) -> dict[str, Any]:
+    """Like wit 7.1 ``classificationNodes/GET__wit_classificationNodes_areas__areaPath_.json``.
+
+    ``path`` is ``\\Project\\Area\\Sub`` (or ``\\Iteration\\``): the official example
+    shows a placeholder, the real form is the one microsoft/terraform-provider-azuredevops'
+    ``convertNodePath`` takes apart (it drops the first three segments).
+    """
+    group = "Areas" if node.structure_type == "area" else "Iterations"
+    kind = "Area" if node.structure_type == "area" else "Iteration"
+    base = f"{org_url}/{project.id}/_apis/wit/classificationNodes/{group}"
+    url = "/".join([base, *(quote(part) for part in node.parts)])
+    answer: dict[str, Any] = {
+        "id": node.id,
+        "identifier": node.identifier,
+        "name": node.name,
+        "structureType": node.structure_type,
+        "hasChildren": bool(node.children),
+        "path": "\\" + "\\".join((project.name, kind, *node.parts)),
+    }
+    if node.attributes:
+        answer["attributes"] = dict(node.attributes)
+    if depth > 0 and node.children:
+        answer["children"] = [
+            classification_node_json(org_url, project, c, depth - 1) for c in node.children
+        ]
+    links: dict[str, Any] = {"self": {"href": url}}
+    if node.parts:
+        links["parent"] = {"href": "/".join([base, *(quote(p) for p in node.parts[:-1])])}
+    answer["_links"] = links
     answer["url"] = url
     return answer

@@ -1,10 +1,15 @@
 """Work items with revisions, and the rules Azure Boards enforces when one is written.
 
-One JSON Patch makes one revision. Column and state stay consistent through each board's
-``stateMappings``: writing a column sets the state it maps to; writing a state moves the
-card to the first column mapped to it, unless its current column already maps to it.
-``System.BoardColumn`` and its siblings are read-only (TF401326); a stale ``test /rev``
-is a 412.
+One JSON Patch makes one revision. A work item is on the boards of the teams whose areas
+hold its area path (``TeamState.shows``); it carries one ``WEF_<guid>_Kanban.Column``
+(``.Column.Done``, ``.Lane``) per such board, and writing the fields of a board it is not
+on is refused. Column and state stay consistent through each board's ``stateMappings``:
+writing a board's column sets the state it maps to, and a state moves every board's card
+to the first column mapped to it, unless its current column already maps to it. A work
+item is created only in its type's initial state. ``System.BoardColumn`` and its siblings
+are read-only (TF401326); a stale ``test /rev`` is a 412; an area or iteration path that
+is not a node of the project is TF401347. docs/real-service-rules.md lists each rule with
+its source.
 """
 
 from __future__ import annotations
@@ -16,6 +21,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .world import ApiError, BoardState, Person, ProjectState, World
+
+#: The .NET types the real service names in ``typeName`` for the errors below.
+RULE_VALIDATION_TYPE = (
+    "Microsoft.TeamFoundation.WorkItemTracking.WebApi.RuleValidationException, "
+    "Microsoft.TeamFoundation.WorkItemTracking.WebApi"
+)
+INVALID_TREE_NAME_TYPE = (
+    "Microsoft.TeamFoundation.WorkItemTracking.Server.WorkItemFieldInvalidTreeNameException, "
+    "Microsoft.TeamFoundation.WorkItemTracking.Server"
+)
 
 __all__ = ["Change", "WorkItemRecord", "WorkItemStore", "now_iso"]
 
@@ -140,8 +155,8 @@ class WorkItemStore:
                 fields[name] = value
         if created:
             self._defaults(item, fields, actor)
-        self._validate(item, fields)
-        self._keep_board_consistent(item, fields, written)
+        self._validate(item, fields, created=created)
+        self._keep_board_consistent(item, fields, written, created=created)
         self._stamp(item, fields, before, actor, note)
         change = Change(item, before, fields, actor, created)
         if validate_only:
@@ -230,28 +245,36 @@ class WorkItemStore:
         fields["System.CreatedBy"] = actor.ref(self.base_url)
         fields.setdefault("Microsoft.VSTS.Common.Priority", 2)
         if STATE not in fields and not self._column_written(item, fields):
-            fields[STATE] = process_type.states[0][0]
+            fields[STATE] = process_type.initial_state()
 
     def _column_written(self, item: WorkItemRecord, fields: dict[str, Any]) -> bool:
-        return any(b.column_field in fields for b in self._boards(item))
+        return any(b.column_field in fields for b in item.project.boards())
 
-    def _validate(self, item: WorkItemRecord, fields: dict[str, Any]) -> None:
+    def _validate(self, item: WorkItemRecord, fields: dict[str, Any], *, created: bool) -> None:
         if not str(fields.get("System.Title") or "").strip():
             raise ApiError(
                 400,
                 "TF401320: Rule Error for field Title. Error code: Required, InvalidEmpty.",
                 "RuleValidationException",
             )
-        for path_field in ("System.AreaPath", "System.IterationPath"):
-            value = str(fields.get(path_field, ""))
-            root = item.project.name
-            if value != root and not value.startswith(root + "\\"):
+        for path_field, group in (("System.AreaPath", "Areas"), ("System.IterationPath",
+                                                                  "Iterations")):  # fmt: skip
+            # An area or iteration path must name an existing node of the project: else
+            # 400 TF401347, with work item id -1 on a create (ni/grpc-device#1241 shows the
+            # full 400 of a create; microsoft/sarif-sdk#2818; solidify/jira-azuredevops-
+            # migrator#1143 for System.IterationPath). The stored value takes the node's
+            # own spelling, as paths compare case-insensitively.
+            value = fields.get(path_field)
+            found = item.project.canonical_path(group, value) if isinstance(value, str) else None
+            if found is None:
                 raise ApiError(
                     400,
-                    f"TF401347: Invalid tree name given for work item {item.id}, field "
-                    f"'{path_field}'.",
+                    f"TF401347: Invalid tree name given for work item "
+                    f"{-1 if created else item.id}, field '{path_field}'.",
                     "WorkItemFieldInvalidTreeNameException",
+                    type_name=INVALID_TREE_NAME_TYPE,
                 )
+            fields[path_field] = found
         priority = fields.get("Microsoft.VSTS.Common.Priority")
         if priority is not None:
             if not str(priority).isdigit() or not 1 <= int(priority) <= 4:
@@ -263,14 +286,32 @@ class WorkItemStore:
             fields["Microsoft.VSTS.Common.Priority"] = int(priority)
 
     def _keep_board_consistent(
-        self, item: WorkItemRecord, fields: dict[str, Any], written: dict[str, Any]
+        self,
+        item: WorkItemRecord,
+        fields: dict[str, Any],
+        written: dict[str, Any],
+        *,
+        created: bool,
     ) -> None:
-        """Column and State agree on every board the card is on."""
+        """Column and State agree on every board the card is on, and only on those."""
         process_type = item.project.work_item_type(item.type_name)
-        boards = self._boards(item)
+        boards = self._boards(item, fields)
+        self._refuse_other_boards_fields(item, fields, written, boards, created=created)
+        moved: dict[str, str] = {}
         for board in boards:
             if board.column_field in written and written[board.column_field] is not None:
                 self._state_from_column(item, board, fields, written)
+                moved[f"{board.team.name if board.team else '?'}/{board.name}"] = fields[STATE]
+        if len(set(moved.values())) > 1:
+            # Two boards' columns that map to different states cannot both hold: strict.
+            raise ApiError(
+                400,
+                "The columns written map the work item to different states: "
+                + ", ".join(f"{board} -> {state}" for board, state in moved.items())
+                + ".",
+                "RuleValidationException",
+                type_name=RULE_VALIDATION_TYPE,
+            )
         state = fields.get(STATE)
         if state not in process_type.state_names():
             raise ApiError(
@@ -279,10 +320,64 @@ class WorkItemStore:
                 "LimitedToValues, AllowsOldValue, InvalidEmpty.",
                 "RuleValidationException",
             )
+        if created and state != process_type.initial_state():
+            # Azure Boards creates a work item only in its type's initial state, whether the
+            # State is written or implied by a board column (MicrosoftDocs azure-devops-docs
+            # import-work-items-from-csv.md; Azure/azure-devops-cli-extension #273 answers
+            # exactly this message, #397 and PR #407; nkdAgility/azure-devops-migration-
+            # tools#65; MicrosoftPremier/VstsExtensions#148: a create "can only set the
+            # column if it's mapped to the initial work item state").
+            raise ApiError(
+                400,
+                f"The field 'State' contains the value '{state}' that is not in the list of "
+                "supported values",
+                "RuleValidationException",
+                type_name=RULE_VALIDATION_TYPE,
+            )
+        for board in item.project.boards():
+            if board not in boards:  # the card is not (or no longer) on this board
+                for name in board.wef_fields():
+                    fields.pop(name, None)
         for board in boards:
             self._column_from_state(item, board, fields, written)
             self._lane(board, fields, written)
+        _order_board_fields(fields, item.project.boards())
         self._mirror_primary_board(item, fields, boards)
+
+    def _refuse_other_boards_fields(
+        self,
+        item: WorkItemRecord,
+        fields: dict[str, Any],
+        written: dict[str, Any],
+        boards: list[BoardState],
+        *,
+        created: bool,
+    ) -> None:
+        """A board's WEF fields apply only to the work items that board shows.
+
+        What Azure Boards answers here is not documented; the emulator is strict and
+        answers as for any field the item cannot set (TF401326, as for System.BoardColumn),
+        naming the board, its team and the item's area path so the cause is plain.
+        """
+        mine = {name for board in boards for name in board.wef_fields()}
+        for name in written:
+            if name in mine or not name.startswith("WEF_"):
+                continue
+            other = next((b for p in self.world.projects for b in p.boards()
+                          if name in b.wef_fields()), None)  # fmt: skip
+            where = (
+                f"the board '{other.name}' of team '{other.team.name if other.team else '?'}'"
+                if other
+                else "a board of this project"
+            )
+            raise ApiError(
+                400,
+                f"TF401326: Invalid field status 'ReadOnly' for field '{name}'. Work item "
+                f"{-1 if created else item.id} is not on {where}: its area path "
+                f"'{fields.get('System.AreaPath')}' is not one of that team's areas.",
+                "RuleValidationException",
+                type_name=RULE_VALIDATION_TYPE,
+            )
 
     def _state_from_column(
         self,
@@ -359,10 +454,24 @@ class WorkItemStore:
     def _mirror_primary_board(
         self, item: WorkItemRecord, fields: dict[str, Any], boards: list[BoardState]
     ) -> None:
-        """``System.BoardColumn`` shows the board of the team that owns the area path."""
-        area = str(fields.get("System.AreaPath", ""))
-        owned = [b for b in boards if b.team and b.team.area_path == area]
-        primary = (owned or boards or [None])[0]
+        """``System.BoardColumn`` shows one board: that of the team whose area holds the item
+        most closely (its own default area first), else the first board the item is on."""
+        area = str(fields.get("System.AreaPath", "")).lower()
+
+        def closeness(board: BoardState) -> tuple[int, int]:
+            team = board.team
+            if team is None:
+                return (0, 0)
+            owned = 1 if team.area_path.lower() == area else 0
+            depth = max(
+                (len(v) for v, children in team.areas
+                 if v.lower() == area or (children and area.startswith(v.lower() + "\\"))),
+                default=0,
+            )  # fmt: skip
+            return (owned, depth)
+
+        ranked = sorted(boards, key=closeness, reverse=True)  # stable: seed order on ties
+        primary = ranked[0] if ranked else None
         for name in (BOARD_COLUMN, BOARD_COLUMN_DONE, BOARD_LANE):
             fields.pop(name, None)
         if primary is None or primary.column_field not in fields:
@@ -398,8 +507,18 @@ class WorkItemStore:
             fields["System.Reason"] = "New" if not before else f"Moved to state {fields[STATE]}"
             fields["Microsoft.VSTS.Common.StateChangeDate"] = stamp
 
-    def _boards(self, item: WorkItemRecord) -> list[BoardState]:
-        return [b for b in item.project.boards() if b.holds(item.type_name)]
+    def _boards(self, item: WorkItemRecord, fields: dict[str, Any]) -> list[BoardState]:
+        return item.project.boards_showing(item.type_name, str(fields.get("System.AreaPath")))
+
+
+def _order_board_fields(fields: dict[str, Any], boards: list[BoardState]) -> None:
+    """The WEF fields follow the item's other fields, one board after another in the order
+    the teams were made (the seed's order), as in wit 7.1 ``PATCH__wit_workitems__bug1Id_``
+    where one item carries two boards' ``Kanban.Column``/``.Column.Done``."""
+    for board in boards:
+        for name in board.wef_fields():
+            if name in fields:
+                fields[name] = fields.pop(name)
 
 
 def _preview(item: WorkItemRecord, fields: dict[str, Any], relations: list[Any]) -> WorkItemRecord:

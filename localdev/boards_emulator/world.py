@@ -7,6 +7,7 @@ A failed lookup raises ``ApiError`` with the status and message the service answ
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ __all__ = [
     "DEFAULT_SEED",
     "ApiError",
     "BoardState",
+    "ClassificationNode",
     "Person",
     "ProcessType",
     "ProjectState",
@@ -37,19 +39,24 @@ class ApiError(Exception):
         type_key: str = "InvalidOperationException",
         *,
         headers: dict[str, str] | None = None,
+        type_name: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.type_key = type_key
         self.headers = headers or {}
+        self.type_name = type_name
 
     def body(self) -> dict[str, Any]:
+        type_name = (
+            self.type_name or f"Microsoft.VisualStudio.Services.Emulated.{self.type_key}, Emulator"
+        )
         return {
             "$id": "1",
             "innerException": None,
             "message": self.message,
-            "typeName": f"Microsoft.VisualStudio.Services.Emulated.{self.type_key}, Emulator",
+            "typeName": type_name,
             "typeKey": self.type_key,
             "errorCode": 0,
             "eventId": 3000,
@@ -96,6 +103,46 @@ class ProcessType:
     def category_of(self, state: str) -> str | None:
         return next((c for n, c, _ in self.states if n == state), None)
 
+    def initial_state(self) -> str:
+        """The state a new work item of this type starts in: the first of category Proposed.
+
+        Azure Boards creates a work item only in this state (MicrosoftDocs/azure-devops-docs
+        ``docs/boards/queries/import-work-items-from-csv.md``: "All work items you import are
+        created in a new state"; Azure/azure-devops-cli-extension #273, #397 and PR #407
+        removed ``--state`` from ``az boards work-item create`` for that reason).
+        """
+        return next((n for n, c, _ in self.states if c == "Proposed"), self.states[0][0])
+
+
+@dataclass
+class ClassificationNode:
+    """One area or iteration node (wit 7.1 ``WorkItemClassificationNode``).
+
+    ``parts`` is the path below the project root (``()`` for the root itself), so the
+    node's work item path is ``"\\".join((project, *parts))``.
+    """
+
+    id: int
+    identifier: str
+    name: str
+    structure_type: str  # "area" | "iteration"
+    parts: tuple[str, ...]
+    attributes: dict[str, Any] | None = None
+    children: list[ClassificationNode] = field(default_factory=list)
+
+    def child(self, name: str) -> ClassificationNode | None:
+        """Node names compare case-insensitively, as area and iteration paths do."""
+        return next((c for c in self.children if c.name.lower() == name.lower()), None)
+
+    def find(self, parts: tuple[str, ...]) -> ClassificationNode | None:
+        node: ClassificationNode | None = self
+        for part in parts:
+            node = node.child(part) if node else None
+        return node
+
+    def walk(self) -> list[ClassificationNode]:
+        return [self, *(n for c in self.children for n in c.walk())]
+
 
 @dataclass
 class BoardState:
@@ -139,11 +186,33 @@ class BoardState:
 
 @dataclass
 class TeamState:
+    """A team, its board(s) and its areas (its team field values).
+
+    ``area_path`` is the team's default area (``defaultValue``); ``areas`` are its
+    ``values``: ``(path, includeChildren)`` pairs, as ``GET .../teamsettings/teamfieldvalues``
+    answers them (work 7.1 ``teamFieldValues/GET__work_teamsettings_teamfieldvalues.json``).
+    """
+
     id: str
     name: str
     area_path: str
     description: str = ""
     boards: list[BoardState] = field(default_factory=list)
+    areas: list[tuple[str, bool]] = field(default_factory=list)
+
+    def shows(self, area_path: str) -> bool:
+        """A team's board shows the work items whose area is one of the team's areas, or
+        under one that includes its children (MicrosoftDocs azure-devops-docs
+        ``docs/boards/work-items/move-work-items.md``: work items "appear on a team's backlog
+        based on their assignment to the Area Path(s) owned by a team"; ``set-area-paths.md``
+        for "include sub areas"; a team's areas are its team field values, work 7.1
+        ``TeamFieldValues``). Area paths compare case-insensitively."""
+        wanted = area_path.lower()
+        for value, include_children in self.areas:
+            area = value.lower()
+            if wanted == area or (include_children and wanted.startswith(area + "\\")):
+                return True
+        return False
 
     def board(self, name_or_id: str) -> BoardState:
         wanted = name_or_id.lower()
@@ -165,6 +234,41 @@ class ProjectState:
     process_name: str
     types: dict[str, ProcessType]
     teams: list[TeamState] = field(default_factory=list)
+    areas: ClassificationNode | None = None
+    iterations: ClassificationNode | None = None
+
+    def tree(self, group: str) -> ClassificationNode:
+        """``Areas`` or ``Iterations`` (case-insensitive), the structure groups of wit 7.1."""
+        root = {"areas": self.areas, "iterations": self.iterations}.get(group.lower())
+        if root is None:
+            raise ApiError(
+                400,
+                f"The structure group '{group}' is not valid; use Areas or Iterations.",
+                "ArgumentException",
+            )
+        return root
+
+    def canonical_path(self, group: str, path: str) -> str | None:
+        """The node's path as Azure Boards stores it, or None if no such node exists.
+
+        A work item path is ``Project[\\Node...]``; names compare case-insensitively and the
+        stored value takes the node's own spelling.
+        """
+        project, *parts = path.split("\\")
+        if project.lower() != self.name.lower() or any(not p for p in parts):
+            return None
+        node = self.tree(group).find(tuple(parts))
+        return None if node is None else "\\".join((self.name, *node.parts))
+
+    def boards_showing(self, work_item_type: str, area_path: str) -> list[BoardState]:
+        """The boards a work item is on: its type is on the board, its area is the team's."""
+        return [
+            b
+            for team in self.teams
+            if team.shows(area_path)
+            for b in team.boards
+            if b.holds(work_item_type)
+        ]
 
     def team(self, name_or_id: str) -> TeamState:
         wanted = name_or_id.lower()
@@ -206,6 +310,7 @@ class World:
             for name, process in seed["processes"].items()
         }
         self.process_ids = {name: p["id"] for name, p in seed["processes"].items()}
+        self._node_ids = 0
         self.projects = [self._project(p) for p in seed["projects"]]
 
     def _project(self, spec: dict[str, Any]) -> ProjectState:
@@ -216,27 +321,122 @@ class World:
             process_name=spec["process"],
             types=self.processes[spec["process"]],
         )
+        project.areas = self._tree(project, "area", spec.get("areas", []))
+        project.iterations = self._tree(project, "iteration", spec.get("iterations", []))
         for team_spec in spec.get("teams", []):
-            team = TeamState(
-                id=team_spec["id"],
-                name=team_spec["name"],
-                area_path=team_spec.get("areaPath", project.name),
-                description=team_spec.get("description", "The default project team."),
-            )
-            for board_spec in team_spec.get("boards", []):
-                rows = board_spec.get("rows") or [{"id": DEFAULT_LANE_ID, "name": None}]
-                team.boards.append(
-                    BoardState(
-                        id=board_spec["id"],
-                        name=board_spec["name"],
-                        wef=board_spec["wef"],
-                        columns=board_spec["columns"],
-                        rows=rows,
-                        team=team,
-                    )
-                )
-            project.teams.append(team)
+            self._team(project, team_spec)
         return project
+
+    def _tree(
+        self, project: ProjectState, structure_type: str, specs: list[Any]
+    ) -> ClassificationNode:
+        """The project's area or iteration tree: its root, then each seeded path in order.
+
+        A seed entry is a path below the root (``"Security\\Pentest"``) or an object with
+        ``path`` and, for iterations, ``startDate``/``finishDate``. Parents come first."""
+        root = self._node(project, structure_type, (), project.name, None)
+        for entry in specs:
+            path = entry if isinstance(entry, str) else entry["path"]
+            parts = tuple(path.split("\\"))
+            parent = root.find(parts[:-1])
+            if parent is None or not all(parts):
+                raise ValueError(f"seed: {structure_type} {path!r} needs its parent first")
+            attributes = None
+            if isinstance(entry, dict) and ("startDate" in entry or "finishDate" in entry):
+                attributes = {k: entry[k] for k in ("startDate", "finishDate") if k in entry}
+            parent.children.append(
+                self._node(project, structure_type, parts, parts[-1], attributes)
+            )
+        return root
+
+    def _node(
+        self,
+        project: ProjectState,
+        structure_type: str,
+        parts: tuple[str, ...],
+        name: str,
+        attributes: dict[str, Any] | None,
+    ) -> ClassificationNode:
+        self._node_ids += 1
+        key = f"emulator-node:{project.id}:{structure_type}:" + "\\".join(parts).lower()
+        return ClassificationNode(
+            id=self._node_ids,
+            identifier=str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
+            name=name,
+            structure_type=structure_type,
+            parts=parts,
+            attributes=attributes,
+        )
+
+    def _team(self, project: ProjectState, team_spec: dict[str, Any]) -> TeamState:
+        default_area = team_spec.get("areaPath", project.name)
+        area_specs = team_spec.get("areas") or [{"value": default_area, "includeChildren": False}]
+        areas = [(a["value"], bool(a.get("includeChildren", False))) for a in area_specs]
+        for value, _ in [(default_area, False), *areas]:
+            if project.canonical_path("Areas", value) != value:
+                raise ValueError(f"seed: team {team_spec['name']!r} names no area {value!r}")
+        team = TeamState(
+            id=team_spec["id"],
+            name=team_spec["name"],
+            area_path=default_area,
+            description=team_spec.get("description", "The default project team."),
+            areas=areas,
+        )
+        for board_spec in team_spec.get("boards", []):
+            rows = board_spec.get("rows") or [{"id": DEFAULT_LANE_ID, "name": None}]
+            team.boards.append(
+                BoardState(
+                    id=board_spec["id"],
+                    name=board_spec["name"],
+                    wef=board_spec["wef"],
+                    columns=board_spec["columns"],
+                    rows=rows,
+                    team=team,
+                )
+            )
+        project.teams.append(team)
+        return team
+
+    # ------------------------------------------------ what tests add to the seed
+
+    def add_project(self, name: str, *, process: str = "Fabrikam Agile") -> ProjectState:
+        """A project with its root area and iteration and no team (tests of paging)."""
+        if any(p.name.lower() == name.lower() for p in self.projects):
+            raise ValueError(f"project {name!r} exists")
+        spec = {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"emulator-project:{name.lower()}")),
+            "name": name,
+            "process": process,
+            "description": "Added by a test.",
+        }
+        project = self._project(spec)
+        self.projects.append(project)
+        return project
+
+    def add_team(
+        self,
+        project: str,
+        name: str,
+        *,
+        areas: list[tuple[str, bool]] | None = None,
+        default_area: str | None = None,
+    ) -> TeamState:
+        """A team without a board (tests of paging); its areas default to the project root
+        without children, so it shows no existing work item unless asked to."""
+        owner = self.project(project)
+        if any(t.name.lower() == name.lower() for t in owner.teams):
+            raise ValueError(f"team {name!r} exists in {owner.name}")
+        chosen = areas or [(default_area or owner.name, False)]
+        return self._team(
+            owner,
+            {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"emulator-team:{owner.id}:{name}")),
+                "name": name,
+                "areaPath": default_area or chosen[0][0],
+                "areas": [{"value": v, "includeChildren": c} for v, c in chosen],
+                "description": "Added by a test.",
+            },
+        )
 
     def project(self, name_or_id: str) -> ProjectState:
         wanted = name_or_id.lower()

@@ -49,6 +49,7 @@ class SkipReason(StrEnum):
     ECHO = "echo"  # R8
     STALE_EVENT = "stale_event"  # R9
     NO_STATUS_CHANGE = "no_status_change"  # R7
+    OTHER_BOARD = "other_board"  # R7: moved on another team's board only
     UNMAPPED_TARGET = "unmapped_target"  # R7
     AMBIGUOUS_TARGET = "ambiguous_target"  # R7
     NOT_PERMITTED = "not_permitted"  # R7

@@ -12,31 +12,71 @@ from .models import BoardChange, BoardLayout, Link, Route
 from .position import read_position
 from .vocabulary import BOARD_COLUMN_FIELD, STATE_FIELD, ConvisoStatus
 
-__all__ = ["is_status_move", "plan_inbound", "screen_inbound"]
+__all__ = [
+    "for_route_board",
+    "is_column_field",
+    "is_status_move",
+    "plan_inbound",
+    "same_identity",
+    "screen_inbound",
+]
+
+_COLUMN_SUFFIX = "_Kanban.Column"
+
+
+def is_column_field(name: str) -> bool:
+    """A board's own column field, ``WEF_<guid>_Kanban.Column`` (one per team board)."""
+    return name.startswith("WEF_") and name.endswith(_COLUMN_SUFFIX)
 
 
 def is_status_move(changed_fields: frozenset[str]) -> bool:
     """Only a State or board-column change can move a vulnerability."""
     return any(
-        name in (STATE_FIELD, BOARD_COLUMN_FIELD) or name.endswith("_Kanban.Column")
+        name in (STATE_FIELD, BOARD_COLUMN_FIELD) or name.endswith(_COLUMN_SUFFIX)
         for name in changed_fields
     )
 
 
+def _identity_key(value: str) -> str:
+    """An identity id as compared: a GUID, whatever its case or braces.
+
+    Service-hook ``revisedBy.id`` and connectionData's ``authenticatedUser.id`` both name
+    the identity by its GUID (research/azure-devops.md §3.5, §5); nothing documents their
+    spelling as identical, so case and ``{}`` are not allowed to make a difference."""
+    return value.strip().strip("{}").lower()
+
+
+def same_identity(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and _identity_key(a or "") == _identity_key(b or "")
+
+
 def screen_inbound(
-    change: BoardChange, *, link: Link | None, service_identity: str | None
+    change: BoardChange,
+    *,
+    link: Link | None,
+    service_identity: str | None,
 ) -> Skip | None:
-    """The checks that need no remote call; ``None`` means: go on and plan."""
+    """The checks that need no remote call; ``None`` means: go on and plan.
+
+    R8: a revision by the identity the integration writes as (``service_identity``, learned
+    from connectionData, or the link's ``writer_id`` read off its own write's answer) is an
+    echo whatever its number: the answer to that write may have been lost, so the link
+    may not know the revision, and a later Conviso decision must not be undone by it."""
     if link is None:
         return Skip(
             reason=SkipReason.NOT_LINKED,
             message=f"work item #{change.work_item_id} is not linked to a Conviso vulnerability",
         )
-    if change.rev <= link.last_rev_written or (
-        service_identity is not None and change.revised_by_id == service_identity
-    ):
+    if change.rev <= link.last_rev_written:
         return Skip(
             reason=SkipReason.ECHO, message=f"revision {change.rev} was written by this integration"
+        )
+    if same_identity(change.revised_by_id, service_identity) or same_identity(
+        change.revised_by_id, link.writer_id
+    ):
+        return Skip(
+            reason=SkipReason.ECHO,
+            message=f"revision {change.rev} was made by the identity this integration writes as",
         )
     if change.rev <= link.last_rev_seen:
         return Skip(
@@ -48,6 +88,46 @@ def screen_inbound(
             reason=SkipReason.NO_STATUS_CHANGE, message="neither State nor board column changed"
         )
     return None
+
+
+def for_route_board(change: BoardChange, layout: BoardLayout) -> BoardChange | Skip:
+    """R7: the change as the route's board sees it, or why it is no move of the route's.
+
+    A card on several teams' boards has one column field per board; a drag on another
+    team's board changes only that board's field, and a State change moves every board
+    at once. Only ``layout.column_field`` counts: its column when it changed, else the
+    State alone. ``System.BoardColumn`` shows whichever board owns the card's area, not
+    necessarily the route's, so it is dropped when the boards' own fields are known. A
+    change without ``columns`` (a message queued before they were kept, or reconcile's,
+    which reads the route's column itself) is already the route's view.
+    """
+    if not change.columns:
+        return change
+    mine = layout.column_field
+    moved_here = mine in change.changed_fields
+    others = sorted(f for f in change.changed_fields if is_column_field(f) and f != mine)
+    if not moved_here and STATE_FIELD not in change.changed_fields:
+        if not others:
+            return change  # neither State nor any column: screening says so
+        where = ", ".join(f"'{change.columns.get(f, '?')}'" for f in others)
+        return Skip(
+            reason=SkipReason.OTHER_BOARD,
+            message=f"work item #{change.work_item_id} moved on another team's board (to "
+            f"{where}); only the route's board ({mine}) moves the vulnerability",
+        )
+    kept = {
+        f
+        for f in change.changed_fields
+        if f != BOARD_COLUMN_FIELD and not (is_column_field(f) and f != mine)
+    }
+    if moved_here:
+        kept.add(BOARD_COLUMN_FIELD)
+    return change.model_copy(
+        update={
+            "column": change.columns.get(mine) if moved_here else None,
+            "changed_fields": frozenset(kept),
+        }
+    )
 
 
 def _where(change: BoardChange) -> str:

@@ -212,8 +212,22 @@ class ConvisoConfig(_Frozen):
 
 class WebhookConfig(_Frozen):
     token: SecretStr | None = None
-    basic_username: str | None = Field(default=None, max_length=128)
+    basic_username: str | None = None
     basic_password: SecretStr | None = None
+
+    @field_validator("basic_username", "basic_password")
+    @classmethod
+    def _web_hooks_credential(cls, value: str | SecretStr | None) -> str | SecretStr | None:
+        """The Web Hooks consumer refuses any other ``basicAuthUsername``/``Password``
+        (``^[\\S]+$``, 1-256 characters: hooks 7.1 ``consumers/GET__hooks_consumers.json``),
+        so a credential it would refuse when the subscription is made is refused on save (R17).
+        The message never repeats the value: the password is a secret."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is not None and not re.fullmatch(r"\S{1,256}", text):
+            raise ValueError(
+                "must be 1-256 characters with no whitespace (Azure DevOps' Web Hooks rule)"
+            )
+        return value
 
 
 class IntegrationConfig(_Frozen):
@@ -284,9 +298,19 @@ class BoardLayout(_Frozen):
     lanes: tuple[str | None, ...] = (None,)
     #: the type's states in order, with their categories
     states: dict[str, StateCategory] = {}
+    #: the field a team's board filters on (``teamsettings/teamfieldvalues``: System.AreaPath
+    #: unless the project uses another team field) and the team's default value for it. A card
+    #: is on the team's board only when that field holds one of the team's values (R3).
+    team_field: str | None = None
+    team_default: str | None = None
 
     def column(self, name: str) -> BoardColumn | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    def initial_state(self) -> str | None:
+        """The state Azure Boards creates a work item in: the type's first state of category
+        Proposed (R5). A create naming another state is refused with TF401320."""
+        return next((n for n, c in self.states.items() if c == StateCategory.PROPOSED), None)
 
     def completed_state(self) -> str | None:
         """Only one state per type may be in Completed; map by category, never by name."""
@@ -313,6 +337,9 @@ class Link(_Frozen):
     vulnerability_id: str
     work_item_id: int
     route_key: str = "default"
+    #: the project the card is in (R3: a card stays there when the routing changes);
+    #: None for links made before it was kept
+    project: str | None = None
     #: the last revision the integration itself wrote (events up to it are echoes, R8)
     last_rev_written: int = 0
     #: the newest revision seen in an inbound event (older events are stale, R9)
@@ -329,13 +356,23 @@ class Link(_Frozen):
 
 
 class BoardChange(_Frozen):
-    """A ``workitem.updated`` event reduced to what the inbound rule needs."""
+    """A ``workitem.updated`` event reduced to what the inbound rule needs.
+
+    A card shown on several teams' boards carries one ``WEF_<guid>_Kanban.Column`` per
+    board (R7), and the edge cannot tell which is the route's: the route is known only
+    once the worker has read the link. So ``columns`` keeps every board's column (field
+    reference name -> column after the change); which of them moved is in
+    ``changed_fields``. ``column`` is the route's board column once known: set by the
+    worker from ``columns`` (``rules.inbound.for_route_board``), by reconcile from the
+    card it read, or, in a message queued before ``columns`` existed, by the edge.
+    """
 
     event_id: str
     work_item_id: int
     rev: int
     changed_fields: frozenset[str]
     state: str | None
-    column: str | None
+    column: str | None = None
+    columns: dict[str, str] = {}
     revised_by_id: str | None = None
     revised_by_name: str | None = None

@@ -21,11 +21,12 @@ from .vocabulary import (
     ITERATION_PATH_FIELD,
     NEVER_CARDED,
     PRIORITY_FIELD,
+    STATE_FIELD,
     TITLE_FIELD,
     ConvisoStatus,
 )
 
-__all__ = ["is_stale", "plan_outbound", "record_applied"]
+__all__ = ["creatable_position", "is_stale", "plan_outbound", "record_applied"]
 
 #: A card whose vulnerability comes back in one of these is reopened with a note (R6).
 _REOPENED_FROM = frozenset({ConvisoStatus.FIX_ACCEPTED, ConvisoStatus.AWAITING_VALIDATION})
@@ -90,11 +91,15 @@ def _create(
         DESCRIPTION_FIELD: describe(config, vulnerability),
         PRIORITY_FIELD: priority_for(config, vulnerability.severity),
     }
-    fields.update(position_fields(route, layout, vulnerability.status, None))
+    fields.update(creatable_position(route, layout, vulnerability.status))
     if route.lane is not None and layout.lane_field is not None:
         fields[layout.lane_field] = route.lane
     if route.area_path:
         fields[AREA_PATH_FIELD] = route.area_path
+    elif layout.team_field and layout.team_default:
+        # R3: a card is on a team's board only in one of the team's areas; without one it
+        # would land in the project's root area, off the board its column is written for.
+        fields[layout.team_field] = layout.team_default
     if route.iteration_path:
         fields[ITERATION_PATH_FIELD] = route.iteration_path
     if replaces is not None:
@@ -112,6 +117,27 @@ def _create(
         status=vulnerability.status,
         replaces_work_item_id=replaces,
     )
+
+
+def creatable_position(route: Route, layout: BoardLayout, status: ConvisoStatus) -> FieldMap:
+    """The part of ``status``'s position a create may carry (R5).
+
+    Azure Boards creates a work item only in its type's initial state; a target in another
+    state (or a column of another state) is reached by one guarded update right after the
+    create, which the service makes when the new card does not read as its status yet."""
+    target = position_fields(route, layout, status, None)
+    initial = layout.initial_state()
+    if initial is None:
+        return {}
+    state = target.get(STATE_FIELD, initial)
+    column = target.get(layout.column_field)
+    column_state = None
+    if column is not None:
+        found = layout.column(str(column))
+        column_state = found.state_mappings.get(route.work_item_type) if found else None
+    if state != initial or (column is not None and column_state != initial):
+        return {}
+    return dict(target)
 
 
 def _first_card(

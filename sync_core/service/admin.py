@@ -9,16 +9,22 @@ one keeps the stored value, and no answer ever contains one.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, cast
 
 from pydantic import SecretStr, ValidationError
 
 from ..adapters.azure_devops import AuthenticationError, AzureDevOpsError, ConfigurationError
+from ..adapters.azure_devops.models import Subscription
 from ..edge import BadRequest, check_body
 from ..rules import IntegrationConfig, Level, route_problems
+from .check import route_path_findings
 from .context import SyncContext
 from .errors import InvalidInput
+from .inbound import learn_writer_identity_on_save
 from .intake import load_integration
 
 __all__ = [
@@ -28,6 +34,9 @@ __all__ = [
     "list_deliveries",
     "public_view",
     "put_integration",
+    "record_refused_call",
+    "refused_calls",
+    "validation_message",
 ]
 
 log = logging.getLogger(__name__)
@@ -88,36 +97,151 @@ def _with_stored_secrets(
     )
 
 
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "body"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
+#: how many problems one answer lists; the first few are what a person fixes next
+MAX_PROBLEMS = 5
+#: pydantic's names for the members of a union (``list[str-enum[Severity]]``,
+#: ``literal['all']``, ``int``): they name a type, not a field, so a path never shows them
+_UNION_TAG = re.compile(r"^[a-z][\w-]*\[.*\]$|^(?:str|int|float|bool|none|list|dict)$")
+#: pydantic's wording, in the words the rest of the API uses
+_WORDING = (
+    ("Value error, ", ""),
+    ("Assertion failed, ", ""),
+    ("Input should be ", "must be "),
+    ("String should ", "must "),
+    ("List should ", "must "),
+    ("Dictionary should ", "must "),
+)
+_PLAIN_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a setting of this configuration (check its spelling)",
+}
+
+
+def _plain(error: Mapping[str, Any]) -> str:
+    message = _PLAIN_MESSAGES.get(str(error.get("type")))
+    if message is not None:
+        return message
+    text = str(error.get("msg", "is not valid"))
+    for theirs, ours in _WORDING:
+        text = text.replace(theirs, ours)
+    return text
+
+
+def _split_loc(loc: Sequence[int | str]) -> tuple[str, bool, str, str]:
+    """``(path, is_key, union prefix, union tag)`` of one error location.
+
+    The path is spelled as the configuration is written: ``routes[1].status_map.IDENTIFIED``,
+    ``severity_policy[1]``. A dict key that is itself wrong is followed by ``[key]`` in
+    pydantic's location; it is kept as a key, whatever it looks like.
+    """
+    path, prefix, tag, is_key = "", "", "", False
+    parts = list(loc)
+    for index, part in enumerate(parts):
+        following = parts[index + 1] if index + 1 < len(parts) else None
+        if part == "[key]":
+            is_key = True
+        elif isinstance(part, int):
+            path += f"[{part}]"
+        elif following != "[key]" and _UNION_TAG.match(part):
+            prefix, tag = path, part
+        else:
+            path += f".{part}" if path else part
+    return path or "body", is_key, prefix, tag
+
+
+def validation_message(exc: ValidationError, *, limit: int = MAX_PROBLEMS) -> str:
+    """A pydantic refusal as ``path: problem; ...`` in the configuration's own terms.
+
+    No type names, no ``Value error,`` prefixes, no input values (a value may be a
+    secret). For a union (``severity_policy``: a list or ``"all"``) the member that got
+    further wins; when none did, one line says what the field may be.
+    """
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    deeper = {
+        _split_loc(e["loc"])[2]
+        for e in errors
+        if _split_loc(e["loc"])[3] and _split_loc(e["loc"])[0] != _split_loc(e["loc"])[2]
+    }
+    alternatives: dict[str, list[str]] = {}
+    lines: dict[str, list[str]] = {}
+    for error in errors:
+        path, is_key, prefix, tag = _split_loc(error["loc"])
+        problem = _plain(error)
+        if is_key:
+            key = path.rsplit(".", 1)[-1][:64]
+            problem = f"'{key}' is not a valid key: keys {problem}"
+        if tag and path == prefix:
+            if prefix not in deeper:
+                alternatives.setdefault(path, []).append(problem.removeprefix("must be "))
+                lines.setdefault(path, [])  # keeps the field's place in the answer
+            continue
+        lines.setdefault(path, []).append(problem)
+    for path, options in alternatives.items():
+        lines[path].append("must be " + " or ".join(dict.fromkeys(options)))
+    parts = [f"{path}: {'; '.join(dict.fromkeys(problems))}" for path, problems in lines.items()]
+    shown = parts[:limit]
+    if len(parts) > limit:
+        shown.append(f"and {len(parts) - limit} more problem(s)")
+    return "; ".join(shown)
+
+
+#: the name ``service/setup.py`` imports
+_validation_message = validation_message
+
+
+_FIELD_FIRST = re.compile(r"^[a-z_]+(?:\.[A-Za-z_]+)*: ")
+
+
+def _route_problem(index: int, problem: str) -> str:
+    """``routes[1].status_map.IDENTIFIED: ...``: a rule's problem under its route's path."""
+    if _FIELD_FIRST.match(problem):
+        return f"routes[{index}].{problem}"
+    return f"routes[{index}]: {problem}"
+
+
+def _missing_secret(config: IntegrationConfig) -> str | None:
+    """The problem when the mode needs a secret that is neither sent nor stored."""
+    if config.auth.mode == "pat" and config.auth.pat is None:
+        return (
+            "auth.pat: a personal access token is required when auth.mode is 'pat' "
+            "(or choose 'oauth' or 'service_principal')"
+        )
+    return None
 
 
 def _check_against_boards(
     ctx: SyncContext, integration_id: str, config: IntegrationConfig
 ) -> list[str]:
     """Problems Azure DevOps confirms (→ 400), or warnings when it cannot be asked."""
-    boards = ctx.boards_for(integration_id, config)
+    try:
+        boards = ctx.boards_for(integration_id, config)
+    except AuthenticationError as exc:
+        # no client can be made at all: the app settings lack what this mode needs
+        # (ENTRA_* for "oauth"); the person saving must hear it now, not at the first event
+        raise InvalidInput(f"auth.mode: '{config.auth.mode}' cannot be used here: {exc}") from None
     warnings: list[str] = []
     problems: list[str] = []
-    for route in config.routes:
+    for index, route in enumerate(config.routes):
         try:
+            # area/iteration paths exist and the team shows the area (R3), named per field
+            problems += [
+                f"routes[{index}].{f.field}: {f.reason}"
+                for f in route_path_findings(boards, route)
+                if not f.ok
+            ]
             layout = boards.board_layout(
                 route.project, route.team, route.board, route.work_item_type
             )
         except AuthenticationError as exc:
             return [f"not checked against Azure DevOps: authentication failed ({exc})"]
         except ConfigurationError as exc:
-            problems.append(f"route {route.key}: {exc}")
+            problems.append(f"routes[{index}]: {exc}")
             continue
         except (AzureDevOpsError, OSError) as exc:
             return [
                 f"not checked against Azure DevOps: it did not answer ({exc.__class__.__name__})"
             ]
-        problems += [f"route {route.key}: {p}" for p in route_problems(route, layout)]
+        problems += [_route_problem(index, p) for p in route_problems(route, layout)]
     if problems:
         raise InvalidInput("; ".join(problems))
     return warnings
@@ -136,13 +260,17 @@ def put_integration(
     try:
         config = IntegrationConfig.model_validate(document)
     except ValidationError as exc:
-        raise InvalidInput(_validation_message(exc)) from None
+        raise InvalidInput(validation_message(exc)) from None
     old = ctx.state.integrations.get(integration_id)
     effective = _with_stored_secrets(config, old)
+    missing = _missing_secret(effective)
+    if missing:
+        raise InvalidInput(missing)
     warnings = _check_against_boards(ctx, integration_id, effective)
     ctx.state.integrations.put(integration_id, config)
     ctx.configs.forget(integration_id)
     ctx.layouts.forget(integration_id)
+    learn_writer_identity_on_save(ctx, integration_id, effective)  # R8: whom our writes are by
     for warning in warnings:
         ctx.record(integration_id, Level.WARN, warning, reason="configuration")
     ctx.record(integration_id, Level.INFO, "configuration saved", reason="configuration")
@@ -150,14 +278,77 @@ def put_integration(
 
 
 def get_integration(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
-    return public_view(integration_id, load_integration(ctx, integration_id, fresh=True))
+    view = public_view(integration_id, load_integration(ctx, integration_id, fresh=True))
+    return {**view, "refused_calls": refused_calls(ctx, integration_id)}
 
 
-def delete_integration(ctx: SyncContext, integration_id: str) -> None:
-    load_integration(ctx, integration_id, fresh=True)
+class _HookRemover(Protocol):
+    """The Azure DevOps client calls removing an integration's hooks makes."""
+
+    def list_subscriptions(self, *, event_type: str | None = None) -> list[Subscription]: ...
+    def delete_subscription(self, subscription_id: str) -> None: ...
+
+
+def _remove_service_hooks(
+    ctx: SyncContext, integration_id: str, config: IntegrationConfig
+) -> dict[str, Any]:
+    """Delete the subscriptions that post to this integration's webhook (R17).
+
+    Those are the ones the app created (``POST .../service-hooks``) and any made by hand
+    with the same URL: after the delete every one of them would only be refused. When
+    Azure DevOps cannot be asked, the integration is deleted all the same and the answer
+    says which hooks to remove by hand; the URL (and its token) is never shown.
+    """
+    from .hooks import EVENT_TYPE, sends_to
+
+    removed: list[dict[str, Any]] = []
+    try:
+        client = cast(_HookRemover, ctx.boards_for(integration_id, config))
+        listed = client.list_subscriptions(event_type=EVENT_TYPE)
+    except (AzureDevOpsError, OSError) as exc:
+        return {
+            "removed": [],
+            "not_removed": f"Azure DevOps could not be asked ({_safe_reason(exc)}); remove "
+            f"the service hooks that post to .../integrations/{integration_id}/boards-webhook "
+            "by hand",
+        }
+    failed: list[dict[str, Any]] = []
+    for subscription in (s for s in listed if sends_to(s, integration_id)):
+        entry = {
+            "id": subscription.id,
+            "project_id": subscription.publisher_inputs.get("projectId"),
+            "changed_fields": subscription.publisher_inputs.get("changedFields") or "",
+        }
+        try:
+            client.delete_subscription(subscription.id)
+        except ConfigurationError as exc:
+            if exc.status != 404:  # a 404: gone already, which is what was wanted
+                failed.append({**entry, "reason": _safe_reason(exc)})
+                continue
+        except (AzureDevOpsError, OSError) as exc:
+            failed.append({**entry, "reason": _safe_reason(exc)})
+            continue
+        removed.append(entry)
+    report: dict[str, Any] = {"removed": removed}
+    if failed:
+        report["not_removed"] = failed
+    return report
+
+
+def _safe_reason(exc: Exception) -> str:
+    """An Azure DevOps error's own message (never a credential), or its class name."""
+    message = getattr(exc, "message", None)
+    return str(message)[:300] if message else exc.__class__.__name__
+
+
+def delete_integration(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
+    """Delete the configuration and the service hooks that post to it; says what went."""
+    config = load_integration(ctx, integration_id, fresh=True)
+    hooks = _remove_service_hooks(ctx, integration_id, config)
     ctx.state.integrations.delete(integration_id)
     ctx.configs.forget(integration_id)
     ctx.layouts.forget(integration_id)
+    return {"service_hooks": hooks}
 
 
 def _time(value: str | None, name: str) -> datetime | None:
@@ -226,3 +417,103 @@ def storage_health(ctx: SyncContext) -> tuple[bool, str]:
         log.warning("health: storage did not answer (%s)", exc.__class__.__name__)
         return False, "storage did not answer"
     return True, "ok"
+
+
+# --------------------------------------------------------- refused webhook calls
+
+#: what a refusal's message says -> the reason it is counted under (edge.py's messages)
+_REFUSAL_REASONS = (
+    ("has no event secret", "no_event_secret"),
+    ("X-Conviso-Signature header is missing", "missing_signature"),
+    ("outside the", "stale_timestamp"),
+    ("has no valid timestamp", "bad_signature"),
+    ("does not match the body", "bad_signature"),
+    ("webhook token is not valid", "wrong_token"),
+    ("Basic credentials are malformed", "wrong_basic_credentials"),
+    ("Basic credentials are not valid", "wrong_basic_credentials"),
+    ("needs ?token= or Basic credentials", "missing_credentials"),
+)
+_REFUSAL_TTL = timedelta(hours=2)
+_MAX_COUNTERS = 10_000
+
+
+def refusal_reason(message: str) -> str:
+    """The counted reason of a 401 from a webhook (``bad_signature``, ``wrong_token``...)."""
+    return next((reason for text, reason in _REFUSAL_REASONS if text in message), "refused")
+
+
+class RefusedCalls:
+    """Webhook calls refused as unauthenticated, counted per integration, source and reason.
+
+    A wrong secret on the sender's side (or someone probing) can mean thousands of calls
+    an hour; each is counted here, in this instance's memory, and the first of each reason
+    in each hour becomes one warning delivery, so the operator sees the problem once per
+    hour instead of a flood, and storage pays one write per reason per hour.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str, str, str], int] = {}
+
+    def add(self, integration_id: str, source: str, reason: str, hour: str) -> int:
+        """Count one; returns the count of this (integration, source, reason) this hour."""
+        key = (integration_id, source, reason, hour)
+        with self._lock:
+            if key not in self._counts and len(self._counts) >= _MAX_COUNTERS:
+                # bounded memory: past hours go first (they are no longer shown)
+                for old in [k for k in self._counts if k[3] < hour]:
+                    del self._counts[old]
+            self._counts[key] = self._counts.get(key, 0) + 1
+            return self._counts[key]
+
+    def of(self, integration_id: str, hours: set[str]) -> list[dict[str, object]]:
+        with self._lock:
+            return [
+                {"source": s, "reason": r, "hour": h, "count": n}
+                for (i, s, r, h), n in sorted(self._counts.items())
+                if i == integration_id and h in hours
+            ]
+
+
+#: this process's count of refused webhook calls
+REFUSED_CALLS = RefusedCalls()
+
+
+def _hour(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:00Z")
+
+
+def record_refused_call(ctx: SyncContext, integration_id: str, source: str, message: str) -> None:
+    """Count a refused webhook call; the first per reason and hour is a warning delivery.
+
+    ``message`` is the refusal's own text, which names no secret. Never raises: the
+    caller answers 401 whatever happens here.
+    """
+    now = ctx.clock()
+    reason = refusal_reason(message)
+    hour = _hour(now)
+    if REFUSED_CALLS.add(integration_id, source, reason, hour) != 1:
+        return
+    try:
+        # one delivery per reason and hour across instances: the first to mark it records
+        if not ctx.state.events.first_time(
+            integration_id, "refused", f"{source}:{reason}:{hour}", ttl=_REFUSAL_TTL
+        ):
+            return
+        ctx.record(
+            integration_id,
+            Level.WARN,
+            f"refused a call to the {source} webhook: {message}. Further refusals for this "
+            f"reason are counted, not recorded, until {hour[:13]}:59 UTC (see refused_calls "
+            "in the integration's GET)",
+            reason=f"refused_{reason}",
+        )
+    except Exception as exc:  # recording is best effort; the 401 stands
+        log.warning("recording a refused %s call failed (%s)", source, type(exc).__name__)
+
+
+def refused_calls(ctx: SyncContext, integration_id: str) -> dict[str, object]:
+    """This instance's counts of refused webhook calls, this hour and the one before."""
+    now = ctx.clock()
+    hours = {_hour(now), _hour(now - timedelta(hours=1))}
+    return {"scope": "this instance", "counts": REFUSED_CALLS.of(integration_id, hours)}

@@ -1,8 +1,9 @@
 """Check connection (R16): every thing the integration relies on, item by item.
 
 Authentication, the organization, each route's project, team, board and work item type,
-every mapped state and column, the lane, the route's fit as a whole (the pure
-``route_problems``) and the two service-hook subscriptions per project. Read-only: it never
+every mapped state and column, the lane, the route's area and iteration paths (they exist;
+the team's board shows the area), the route's fit as a whole (the pure ``route_problems``)
+and the two service-hook subscriptions per project. Read-only: it never
 creates a subscription. A route whose items all pass is resumed if it was paused (R14),
 and a passing authentication clears "needs re-authorization".
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
-from ..adapters.azure_devops import AuthenticationError, AzureDevOpsError
+from ..adapters.azure_devops import AuthenticationError, AzureDevOpsError, ConfigurationError
 from ..adapters.azure_devops.layout import board_layout_from
 from ..adapters.azure_devops.models import (
     Board,
@@ -26,23 +27,34 @@ from ..adapters.azure_devops.models import (
     Project,
     Subscription,
     Team,
+    TeamFieldValues,
     WorkItemStateInfo,
 )
 from ..rules import IntegrationConfig, Level, Route, route_problems
+from ..rules.vocabulary import AREA_PATH_FIELD
 from .context import SyncContext
 from .intake import load_integration
 
-__all__ = ["HOOK_FIELDS", "check_integration"]
+__all__ = ["HOOK_FIELDS", "PathFinding", "check_integration", "route_path_findings"]
 
 log = logging.getLogger(__name__)
 
 #: The seed's two manual hooks: "Work item updated" filtered on Board Column, and on State.
 HOOK_FIELDS = ("System.BoardColumn", "System.State")
 _USABLE = "enabled"
+#: A refusal names at most this many of the team's areas.
+_AREAS_NAMED = 10
 T = TypeVar("T")
 
 
-class Inspectable(Protocol):
+class PathInspectable(Protocol):
+    """The reads that tell whether a route's area and iteration paths will work (R3)."""
+
+    def team_field_values(self, project: str, team: str) -> TeamFieldValues: ...
+    def classification_node_exists(self, project: str, group: str, path: str) -> bool: ...
+
+
+class Inspectable(PathInspectable, Protocol):
     """The read-only calls of the Azure DevOps client that a check makes."""
 
     def check_connection(self) -> Identity: ...
@@ -82,6 +94,73 @@ def _ask(call: Callable[[], T]) -> tuple[T | None, str]:
         return None, str(exc)
     except OSError as exc:
         return None, f"Azure DevOps did not answer ({type(exc).__name__})"
+
+
+@dataclass(frozen=True)
+class PathFinding:
+    """One verdict on a route's area or iteration path, for check connection and for save.
+
+    ``item`` names it in the check report; ``field`` is the route's field it is about.
+    """
+
+    item: str
+    field: str
+    ok: bool
+    reason: str
+
+
+def route_path_findings(boards: PathInspectable, route: Route) -> list[PathFinding]:
+    """Whether the route's named paths exist and its team's board shows its area (R3).
+
+    A card created in an area the team does not show is on no board of the route: Azure
+    DevOps accepts it and the team never sees it. The team shows an area that equals one of
+    its ``teamfieldvalues`` or lies under one that includes its children; a project whose
+    teams select their items by another field than the area path has nothing to compare.
+    Azure DevOps' refusals about the project or team become failed findings with its own
+    message; authentication failures and unanswered requests are raised to the caller, who
+    knows whether that means "not checked" (save) or a failed item (check connection).
+    """
+    p, t = route.project, route.team
+    findings: list[PathFinding] = []
+
+    def ask(item: str, field_name: str, read: Callable[[], tuple[bool, str]]) -> bool:
+        try:
+            ok, reason = read()
+        except AuthenticationError:
+            raise
+        except ConfigurationError as exc:
+            ok, reason = False, str(exc)
+        findings.append(PathFinding(item, field_name, ok, reason))
+        return ok
+
+    def node(group: str, path: str) -> tuple[bool, str]:
+        if boards.classification_node_exists(p, group, path):
+            return True, "exists"
+        kind = "area" if group == "Areas" else "iteration"
+        return False, f"{kind} path '{path}' does not exist in project '{p}'"
+
+    area, iteration = route.area_path, route.iteration_path
+    if area is not None and ask(f"area_path:{p}/{area}", "area_path", lambda: node("Areas", area)):
+        ask(
+            f"area_shown:{p}/{t}/{area}", "area_path",
+            lambda: _shows(boards.team_field_values(p, t), t, area),
+        )  # fmt: skip
+    if iteration is not None:
+        item = f"iteration_path:{p}/{iteration}"
+        ask(item, "iteration_path", lambda: node("Iterations", iteration))
+    return findings
+
+
+def _shows(values: TeamFieldValues, team: str, area: str) -> tuple[bool, str]:
+    if values.field_name != AREA_PATH_FIELD:
+        return True, f"team '{team}' selects its work items by {values.field_name}, not the area"
+    if values.shows(area):
+        return True, f"team '{team}' shows area '{area}'"
+    named = [f"{v.value}{' (and below)' if v.include_children else ''}" for v in values.values]
+    areas = ", ".join(named[:_AREAS_NAMED]) + (", ..." if len(named) > _AREAS_NAMED else "")
+    return False, (
+        f"team '{team}' does not show area '{area}' on its board (its areas: {areas or 'none'})"
+    )
 
 
 def _named(names: Iterable[str], wanted: str) -> bool:
@@ -134,6 +213,7 @@ def _check_route(
     missing = why or f"team '{t}' is not in project '{p}'"
     if not _exists(report, f"team:{p}/{t}", found, missing, route):
         return
+    _check_paths(report, boards, route)
     board, why = _ask(lambda: boards.get_board(p, t, b))
     _exists(report, f"board:{p}/{t}/{b}", board is not None, why, route)
     states, why = _ask(lambda: boards.work_item_type_states(p, wit))
@@ -156,6 +236,19 @@ def _check_route(
         )
     problems = route_problems(route, layout)
     report.add(f"route:{route.key}", not problems, "; ".join(problems) or "fits its board", route)
+
+
+def _check_paths(report: _Report, boards: Inspectable, route: Route) -> None:
+    """One item per named path, and one for whether the team shows the area."""
+    findings, why = _ask(lambda: route_path_findings(boards, route))
+    if findings is None:
+        for name in ("area_path", "iteration_path"):
+            path = getattr(route, name)
+            if path is not None:
+                report.add(f"{name}:{route.project}/{path}", False, why, route)
+        return
+    for finding in findings:
+        report.add(finding.item, finding.ok, finding.reason, route)
 
 
 def _exists(report: _Report, item: str, there: bool, missing: str, route: Route) -> bool:

@@ -1,6 +1,7 @@
 """Discovery: what the organization holds, so an operator writes a configuration without
-guessing (projects, teams, boards with their columns and lanes, work item types and their
-states with categories).
+guessing (projects, teams, boards with their columns and lanes, a team's areas, work item
+types and their states with categories). Lists are read to their end by the client (teams
+come 100 at a time).
 
 Read-only and answered as plain JSON lists from the Azure DevOps client. Azure DevOps'
 refusals keep their meaning for the caller (``azure_devops_answers``): a project that does
@@ -24,6 +25,7 @@ from ..adapters.azure_devops.models import (
     BoardReference,
     Project,
     Team,
+    TeamFieldValues,
     WorkItemStateInfo,
     WorkItemTypeInfo,
 )
@@ -80,6 +82,7 @@ class Discoverable(Protocol):
     def list_teams(self, project: str) -> list[Team]: ...
     def list_boards(self, project: str, team: str) -> list[BoardReference]: ...
     def get_board(self, project: str, team: str, board: str) -> Board: ...
+    def team_field_values(self, project: str, team: str) -> TeamFieldValues: ...
     def work_item_types(self, project: str) -> list[WorkItemTypeInfo]: ...
     def work_item_type_states(
         self, project: str, work_item_type: str
@@ -128,6 +131,20 @@ def _board(client: Discoverable, project: str, team: str, board: str) -> Any:
     }
 
 
+def _areas(client: Discoverable, project: str, team: str) -> Any:
+    """The areas the team's board shows: a route's ``area_path`` is one of them or below
+    one marked ``include_children`` (R3); ``default`` is where a card without one goes."""
+    found = client.team_field_values(project, team)
+    return [
+        {
+            "path": v.value,
+            "include_children": v.include_children,
+            "default": v.value == found.default_value,
+        }
+        for v in found.values
+    ]
+
+
 def _types(client: Discoverable, project: str) -> Any:
     return [
         {"name": t.name, "reference_name": t.reference_name, "disabled": t.is_disabled}
@@ -148,6 +165,7 @@ _ROUTES: tuple[tuple[tuple[str, ...], Callable[..., Any]], ...] = (
     (("projects", "*", "teams"), _teams),
     (("projects", "*", "teams", "*", "boards"), _boards),
     (("projects", "*", "teams", "*", "boards", "*"), _board),
+    (("projects", "*", "teams", "*", "areas"), _areas),
     (("projects", "*", "workitemtypes"), _types),
     (("projects", "*", "workitemtypes", "*", "states"), _states),
 )
@@ -156,6 +174,7 @@ PATHS = (
     "projects/{project}/teams",
     "projects/{project}/teams/{team}/boards",
     "projects/{project}/teams/{team}/boards/{board}",
+    "projects/{project}/teams/{team}/areas",
     "projects/{project}/workitemtypes",
     "projects/{project}/workitemtypes/{type}/states",
 )

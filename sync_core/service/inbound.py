@@ -3,10 +3,20 @@
 Cheap checks first (no remote call): unlinked items, the integration's own echoes and
 out-of-order events stop at ``screen_inbound``. Only a real move costs a Conviso read
 (the current status and what it permits) and, when the status changes, one mutation.
+
+The identity the integration writes as is what tells its own revisions from a person's
+(R8) when the answer to its write was lost. It is learned when the configuration is
+saved, else here, by the first event that needs it (one connectionData read), and kept
+with the integration. A card on several teams' boards is read on the route's board only
+(R7): the message carries every board's column, and only here is the route known.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Protocol, cast
+
+from ..adapters.azure_devops.models import Identity
 from ..adapters.conviso import StatusNotPermitted
 from ..adapters.state import StaleEntity
 from ..rules import (
@@ -16,33 +26,86 @@ from ..rules import (
     Level,
     Link,
     Route,
+    Skip,
     Vulnerability,
     WorkItemView,
     plan_inbound,
     screen_inbound,
 )
+from ..rules.inbound import for_route_board, same_identity
 from .context import SyncContext
 from .errors import Retry
 from .messages import InboundMessage
 
-__all__ = ["apply_board_change", "route_by_key"]
+__all__ = ["apply_board_change", "learn_writer_identity", "route_by_key"]
+
+log = logging.getLogger(__name__)
 
 _SAVE_ATTEMPTS = 3
+
+
+class _Identifies(Protocol):
+    def current_identity(self) -> Identity: ...
+
+
+def learn_writer_identity(
+    ctx: SyncContext, integration_id: str, config: IntegrationConfig
+) -> str | None:
+    """Ask Azure DevOps who the integration's credentials are (connectionData's
+    ``authenticatedUser.id``) and keep it with the integration (R8); the id, or None when
+    Azure DevOps names no id. Errors are the caller's: the save logs them, an event is
+    retried (an event that may be an echo is never acted on unsure)."""
+    boards = cast(_Identifies, ctx.boards_for(integration_id, config))
+    identity = boards.current_identity().id
+    if identity:
+        ctx.state.integrations.set_writer_identity(integration_id, identity)
+        ctx.configs.forget(integration_id)  # the next read of the configuration carries it
+        log.info("integration %s writes as identity %s", integration_id, identity)
+    return identity or None
+
+
+def learn_writer_identity_on_save(
+    ctx: SyncContext, integration_id: str, config: IntegrationConfig
+) -> None:
+    """The save's attempt: a failure only leaves the identity to the first event."""
+    try:
+        learn_writer_identity(ctx, integration_id, config)
+    except Exception as exc:  # Azure DevOps unreachable or refusing: saved all the same
+        log.info(
+            "the writer identity of %s is left for the first event (%s)",
+            integration_id,
+            type(exc).__name__,
+        )
+
+
+def _needs_identity(change: BoardChange, link: Link | None) -> bool:
+    """Only a revision the link cannot place as ours, made by someone named, needs it."""
+    return (
+        link is not None
+        and change.rev > link.last_rev_written
+        and change.revised_by_id is not None
+        and not same_identity(change.revised_by_id, link.writer_id)
+    )
 
 
 def route_by_key(config: IntegrationConfig, key: str) -> Route | None:
     return next((r for r in config.routes if r.key == key), None)
 
 
-def _seen(link: Link, change: BoardChange, layout_card: WorkItemView | None) -> Link:
-    """The link after an event: its revision is the newest seen, its card where it went."""
+def _seen(
+    link: Link, change: BoardChange, layout_card: WorkItemView | None, column: str | None = None
+) -> Link:
+    """The link after an event: its revision is the newest seen, its card where it went.
+
+    ``column``: the card's column on the route's board after the event, when known (it
+    may not have moved while the State did)."""
     card = layout_card
     if card is not None:
         card = card.model_copy(
             update={
                 "rev": change.rev,
                 "state": change.state or card.state,
-                "column": change.column or card.column,
+                "column": change.column or column or card.column,
                 "changed_by_id": change.revised_by_id,
             }
         )
@@ -58,7 +121,10 @@ def apply_board_change(
     iid, change = message.integration_id, message.change
     stored = ctx.state.links.get_by_work_item(iid, change.work_item_id)
     link = stored.link if stored else None
-    skipped = screen_inbound(change, link=link, service_identity=config.service_identity)
+    identity = config.service_identity
+    if identity is None and _needs_identity(change, link):
+        identity = learn_writer_identity(ctx, iid, config)
+    skipped = screen_inbound(change, link=link, service_identity=identity)
     details = {"event_id": message.event_id, "work_item_id": change.work_item_id}
     if skipped is not None or stored is None:
         assert skipped is not None
@@ -85,6 +151,21 @@ def apply_board_change(
         return
     boards = ctx.boards_for(iid, config)
     layout = ctx.layouts.get(iid, route, boards)
+    on_board = for_route_board(change, layout)
+    if isinstance(on_board, Skip):
+        ctx.record(
+            iid,
+            on_board.level,
+            on_board.message,
+            reason=on_board.reason.value,
+            vulnerability_id=link.vulnerability_id,
+            route_key=route.key,
+            **details,
+        )
+        _remember_seen(ctx, iid, change, link, etag, change.columns.get(layout.column_field))
+        return
+    column_here = change.columns.get(layout.column_field)
+    change = on_board
     conviso = ctx.conviso_for(iid, config)
     current = conviso.get_issue(link.vulnerability_id)
     decision = plan_inbound(
@@ -131,7 +212,24 @@ def apply_board_change(
             route_key=route.key,
             **details,
         )
-    _remember(ctx, iid, change, link, etag, applied)
+    _remember(ctx, iid, change, link, etag, applied, column_here)
+
+
+def _remember_seen(
+    ctx: SyncContext, iid: str, change: BoardChange, link: Link, etag: str, column: str | None
+) -> None:
+    """A move on another board: the revision is seen (a late event older than it is
+    stale), the card's place on the route's board is unchanged; nothing else."""
+    for _ in range(_SAVE_ATTEMPTS):
+        try:
+            ctx.state.links.save(iid, _seen(link, change, link.card, column), etag)
+            return
+        except StaleEntity:
+            fresh = ctx.state.links.get_by_work_item(iid, change.work_item_id)
+            if fresh is None or fresh.link.last_rev_seen >= change.rev:
+                return
+            link, etag = fresh.link, fresh.etag
+    raise Retry(f"the link of work item #{change.work_item_id} kept changing")
 
 
 def _remember(
@@ -141,6 +239,7 @@ def _remember(
     link: Link,
     etag: str,
     applied: Vulnerability,
+    column: str | None = None,
 ) -> None:
     """Keep the newest revision and card position; the applied status is Conviso's now.
 
@@ -150,7 +249,7 @@ def _remember(
     from, and only the echo of the move's own status change would bring it back."""
     for _ in range(_SAVE_ATTEMPTS):
         when = max(applied.updated_at, link.applied_updated_at or applied.updated_at)
-        updated = _seen(link, change, link.card).model_copy(
+        updated = _seen(link, change, link.card, column).model_copy(
             update={"applied_status": applied.status, "applied_updated_at": when}
         )
         try:

@@ -4,21 +4,27 @@ Nothing here calls Azure DevOps or Conviso, so an outage on their side never tur
 a failing hook on ours (Azure DevOps puts failing hooks on probation and drops events).
 The event id is marked seen before enqueueing and un-marked if the enqueue fails, so a
 sender's retry is accepted again: nothing is lost, nothing is processed twice.
+
+A hook for a card that is not the integration's (no ``conviso-vuln-<id>`` tag) costs
+nothing (R19): answered 202 before any storage is touched, only counted in memory.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ..adapters.state.queues import INBOUND_QUEUE, MAX_MESSAGE_BYTES, OUTBOUND_QUEUE
 from ..edge import (
     MAX_BODY_BYTES,
     PayloadTooLarge,
-    board_change_from_hook,
     check_body,
+    parse_boards_hook,
     parse_conviso_event,
     verify_boards_caller,
     verify_conviso_signature,
@@ -28,7 +34,17 @@ from .context import SyncContext
 from .errors import IntegrationNotFound
 from .messages import InboundMessage, OutboundMessage
 
-__all__ = ["Accepted", "accept_boards_event", "accept_conviso_event", "load_integration"]
+__all__ = [
+    "Accepted",
+    "QuietHooks",
+    "accept_boards_event",
+    "accept_conviso_event",
+    "load_integration",
+    "purge_event_ids",
+    "quiet_hooks",
+]
+
+log = logging.getLogger(__name__)
 
 CONVISO, BOARDS = "conviso", "boards"
 #: base64 grows a message by 4/3; keep a margin under the queue's 64 KiB
@@ -44,6 +60,61 @@ class Accepted:
 
     def body(self) -> dict[str, object]:
         return {"status": self.note, "event_id": self.event_id, "enqueued": self.enqueued}
+
+
+class QuietHooks:
+    """Hooks dropped at the edge because their card is not the integration's (R19).
+
+    Counted in this process's memory, per integration: R19 allows no Table write for such
+    an event, and a shared counter would be one (or a queue message) per event — exactly
+    the cost the rule removes. Each instance therefore counts what it answered, since it
+    started; the integration's GET shows this instance's figure and when it began (on
+    one instance, as locally and on a quiet Flex plan, that is the whole figure).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dropped: dict[str, int] = {}
+        self._last: dict[str, datetime] = {}
+        self.since = datetime.now(UTC)
+
+    def add(self, integration_id: str) -> None:
+        with self._lock:
+            self._dropped[integration_id] = self._dropped.get(integration_id, 0) + 1
+            self._last[integration_id] = datetime.now(UTC)
+
+    def of(self, integration_id: str) -> dict[str, object]:
+        with self._lock:
+            last = self._last.get(integration_id)
+            return {
+                "dropped": self._dropped.get(integration_id, 0),
+                "last_at": last.isoformat() if last else None,
+                "since": self.since.isoformat(),
+                "scope": "this instance",
+            }
+
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._dropped.values())
+
+
+#: this process's count of hooks for cards that are not the integration's
+QUIET_HOOKS = QuietHooks()
+
+
+def quiet_hooks(integration_id: str) -> dict[str, object]:
+    """The integration's dropped-hook counter as shown by its GET (R19)."""
+    return QUIET_HOOKS.of(integration_id)
+
+
+def purge_event_ids(ctx: SyncContext, integration_id: str) -> int:
+    """Delete a bounded batch of the integration's expired event ids (R19); for the
+    reconcile pass. A failure is logged, never fails the pass: the next one purges."""
+    try:
+        return ctx.state.events.purge_expired(integration_id)
+    except Exception as exc:
+        log.warning("purging the event ids of %s failed (%s)", integration_id, type(exc).__name__)
+        return 0
 
 
 def load_integration(
@@ -153,10 +224,13 @@ def accept_boards_event(
     config = load_integration(ctx, integration_id)
     verify_boards_caller(headers, query, config.webhook)
     document = check_body(headers, body)
-    change = board_change_from_hook(document)
+    hook = parse_boards_hook(document)
+    change = hook.change
     if change is None:
-        event_id = str(document.get("id", ""))[:256]
-        return Accepted(200, event_id, 0, note="ignored")
+        return Accepted(200, hook.event_id, 0, note="ignored")
+    if not hook.ours:
+        QUIET_HOOKS.add(integration_id)
+        return Accepted(202, hook.event_id, 0, note="not_ours")
     message = InboundMessage(integration_id=integration_id, event_id=change.event_id, change=change)
     # One revision is one change: the State hook and the Board Column hook both report a
     # move that changes both, under different event ids. Keying on the revision makes the

@@ -20,7 +20,7 @@ from ..adapters.azure_devops.layout import work_item_view
 from ..adapters.state import StaleEntity
 from ..adapters.state.links import ClaimResult
 from ..adapters.state.queues import OUTBOUND_QUEUE
-from ..ports import Boards
+from ..ports import Boards, WorkItemRecord
 from ..rules import (
     BoardLayout,
     CreateWorkItem,
@@ -43,7 +43,9 @@ from ..rules import (
 from ..rules.vocabulary import HISTORY_FIELD
 from .context import SyncContext
 from .errors import Retry
+from .inbound import route_by_key
 from .messages import OutboundMessage
+from .refused import resume
 
 __all__ = ["apply_vulnerability"]
 
@@ -69,6 +71,12 @@ class _Job:
         self.message, self.claimant = message, claimant
         #: an earlier attempt of this message may have written the card before it failed
         self.retried = retried
+        #: a write of ours landed unseen (its answer lost): the notes it carried are on the
+        #: card already, and are never written a second time (R5)
+        self.notes_written = False
+        #: the update moving a new card out of its initial state is part of the create: it
+        #: is said by the "created" delivery, not by one of its own
+        self.moving_new_card = False
         self.boards: Boards = ctx.boards_for(integration_id, config)
 
     def current(self, vulnerability_id: str) -> Vulnerability:
@@ -132,7 +140,14 @@ def apply_vulnerability(
     vulnerability = message.snapshot
     if vulnerability is None:
         vulnerability = job.current(message.issue_id)
+    stored = ctx.state.links.get(job.integration_id, vulnerability.id)
     route = route_for(config, vulnerability.asset.id)
+    if stored is not None:
+        # R3: a linked vulnerability keeps its card, on its link's route, in its project;
+        # a routing change governs new cards only (and is said once per card).
+        route = _route_of_card(job, vulnerability, stored.link, now_routed=route)
+        if route is None:
+            return
     if route is None:
         _finish(
             job,
@@ -144,11 +159,54 @@ def apply_vulnerability(
         )
         return
     layout = ctx.layouts.get(job.integration_id, route, job.boards)
-    stored = ctx.state.links.get(job.integration_id, vulnerability.id)
     if stored is None:
         _first_card(job, vulnerability, route, layout)
     else:
         _existing_card(job, vulnerability, route, layout, stored.link, stored.etag)
+
+
+def _route_of_card(
+    job: _Job, vulnerability: Vulnerability, link: Link, *, now_routed: Route | None
+) -> Route | None:
+    """The route a linked card is kept on: its link's, while that route still points at the
+    card's project. Otherwise the card is left alone (never recreated elsewhere, never taken
+    for deleted) and the change is recorded once per card; ``POST .../reroute`` moves
+    existing cards to their new route when an operator asks for it."""
+    route = route_by_key(job.config, link.route_key)
+    if route is not None and (link.project is None or link.project == route.project):
+        if now_routed is not None and now_routed.key != route.key:
+            _say_once(
+                job, vulnerability, link, f"rerouted:{now_routed.key}",
+                f"asset {vulnerability.asset.id} is now routed to {now_routed.key} "
+                f"({now_routed.project}); work item #{link.work_item_id} stays on route "
+                f"{route.key} ({route.project}): routes govern new cards",
+            )  # fmt: skip
+        return route
+    where = (
+        f"route {link.route_key} no longer exists"
+        if route is None
+        else f"route {route.key} now points at project {route.project}"
+    )
+    _say_once(
+        job, vulnerability, link, f"orphaned:{link.route_key}:{route.project if route else ''}",
+        f"work item #{link.work_item_id} is in project {link.project or '?'} but {where}: "
+        "it is not kept in sync until it is moved (POST .../reroute) or the route restored",
+        level=Level.WARN,
+    )  # fmt: skip
+    return None
+
+
+def _say_once(
+    job: _Job, vulnerability: Vulnerability, link: Link, what: str, message: str,
+    *, level: Level = Level.INFO,
+) -> None:  # fmt: skip
+    if job.ctx.state.events.first_time(
+        job.integration_id, "route-change", f"{vulnerability.id}:{what}"
+    ):
+        job.record(
+            level, message, vulnerability_id=vulnerability.id,
+            work_item_id=link.work_item_id, reason="rerouted", route_key=link.route_key,
+        )  # fmt: skip
 
 
 # ------------------------------------------------------------------ first card (R1)
@@ -170,16 +228,14 @@ def _first_card(job: _Job, vulnerability: Vulnerability, route: Route, layout: B
         return
     if outcome.result != ClaimResult.WON:
         # Our own earlier attempt, or a claimant that died: the create may have happened.
-        found = job.boards.find_work_items_by_tag(
-            route.project, vulnerability_tag(vulnerability.id)
-        )
+        item = _tagged_card(job, route.project, vulnerability.id)
         if outcome.claimant != job.claimant:
             etag = links.take_over(job.integration_id, vulnerability.id, job.claimant, etag)
-        if found:
-            item = job.boards.get_work_item(found[0], project=route.project)
+        if item is not None:
             link = Link(
-                vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key
-            )
+                vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key,
+                project=route.project,
+            )  # fmt: skip
             link = link.model_copy(update={"card": work_item_view(item, layout)})
             etag = links.complete(job.integration_id, link, etag)
             _healed(
@@ -202,8 +258,9 @@ def _later(job: _Job, vulnerability: Vulnerability) -> None:
     )
 
 
-#: Answers that say the create was not processed (throttled, unavailable).
-_NOT_PROCESSED = frozenset({429, 503})
+#: Answers that say the create was not processed: a throttled request is refused before it
+#: is looked at. Any 5xx, a 503 included, may come after the write landed (R1).
+_NOT_PROCESSED = frozenset({429})
 
 
 def _certainly_not_created(exc: TransientError | ConfigurationError) -> bool:
@@ -245,12 +302,14 @@ def _create(
     if replacing is not None:
         old, old_etag = replacing
         link = record_applied(
-            old.model_copy(update={"work_item_id": item.id, "route_key": route.key}),
+            old.model_copy(
+                update={"work_item_id": item.id, "route_key": route.key, "project": route.project}
+            ),
             vulnerability,
             rev_written=item.rev,
             written=card,
         )
-        links.replace_work_item(
+        etag = links.replace_work_item(
             job.integration_id, link, old_etag, previous_work_item_id=old.work_item_id
         )
         job.record(
@@ -262,14 +321,20 @@ def _create(
             reason="replaced",
             route_key=route.key,
         )
+        _move_from_initial(job, vulnerability, route, layout, link, etag)
         return
     link = record_applied(
-        Link(vulnerability_id=vulnerability.id, work_item_id=item.id, route_key=route.key),
+        Link(
+            vulnerability_id=vulnerability.id,
+            work_item_id=item.id,
+            route_key=route.key,
+            project=route.project,
+        ),
         vulnerability,
         rev_written=item.rev,
         written=card,
     )
-    links.complete(job.integration_id, link, claim_etag)
+    etag = links.complete(job.integration_id, link, claim_etag)
     _resumed(job, route)
     job.record(
         Level.INFO,
@@ -280,6 +345,25 @@ def _create(
         reason="created",
         route_key=route.key,
     )
+    _move_from_initial(job, vulnerability, route, layout, link, etag)
+
+
+def _move_from_initial(
+    job: _Job, vulnerability: Vulnerability, route: Route, layout: BoardLayout,
+    link: Link, etag: str,
+) -> None:  # fmt: skip
+    """R5: Azure Boards creates a card only in its type's initial state, so a card whose
+    target is another state (or a column of another state) is moved there by one guarded
+    update right after the create — two requests, never more. The card the create answered
+    is the one the update is guarded by, so a person's move in between is never overwritten."""
+    if link.card is None:
+        return
+    if isinstance(job.plan(vulnerability, route, layout, link, link.card), UpdateWorkItem):
+        job.moving_new_card = True
+        try:
+            _existing_card(job, vulnerability, route, layout, link, etag)
+        finally:
+            job.moving_new_card = False
 
 
 def _adopt_replacement(
@@ -289,19 +373,13 @@ def _adopt_replacement(
     """R6 has no claim: a replacement created by an attempt that died before the link
     write (or whose answer was lost) would be created again on the retry. Look the tag up
     first, as a first create does (R1), and link what is there. One query per replacement."""
-    found = [
-        work_item_id
-        for work_item_id in job.boards.find_work_items_by_tag(
-            route.project, vulnerability_tag(vulnerability.id)
-        )
-        if work_item_id != old.work_item_id
-    ]
-    if not found:
+    item = _tagged_card(job, route.project, vulnerability.id, besides=old.work_item_id)
+    if item is None:
         return False
-    item = job.boards.get_work_item(found[0], project=route.project)
     # as a healed first card: no revision of it is known yet (a person may have moved it)
     link = old.model_copy(
-        update={"work_item_id": item.id, "route_key": route.key, "last_rev_seen": 0,
+        update={"work_item_id": item.id, "route_key": route.key, "project": route.project,
+                "last_rev_seen": 0,
                 "last_rev_written": 0, "card": work_item_view(item, layout)}
     )  # fmt: skip
     etag = job.ctx.state.links.replace_work_item(
@@ -313,6 +391,27 @@ def _adopt_replacement(
         "tag after an interrupted replacement and linked it instead of creating another",
     )  # fmt: skip
     return True
+
+
+def _tagged_card(
+    job: _Job, project: str, vulnerability_id: str, *, besides: int | None = None
+) -> WorkItemRecord | None:
+    """The card an interrupted create made, found by its ``conviso-vuln-<id>`` tag (R1).
+
+    WIQL's ``CONTAINS`` on tags is not documented to match whole tags only, so each item
+    found is read and linked only when its tags hold exactly ours: ``conviso-vuln-12``
+    must never adopt the card of ``conviso-vuln-123``."""
+    tag = vulnerability_tag(vulnerability_id)
+    for work_item_id in job.boards.find_work_items_by_tag(project, tag):
+        if work_item_id == besides:
+            continue
+        try:
+            item = job.boards.get_work_item(work_item_id, project=project)
+        except WorkItemNotFound:
+            continue
+        if tag in item.tags:
+            return item
+    return None
 
 
 def _healed(
@@ -363,7 +462,11 @@ def _existing_card(
     for attempt in range(_CONFLICT_ATTEMPTS):
         if card is None:
             card = _read_card(job, link, route, layout)
-        decision = job.plan(vulnerability, route, layout, link, card)
+            if in_doubt and card is not None and _ours_unseen(job, link, card):
+                # Our write landed and its answer was lost: the card as re-read says so.
+                link = link.model_copy(update={"last_rev_written": card.rev, "card": card})
+                job.notes_written = True
+        decision = _without_notes(job, job.plan(vulnerability, route, layout, link, card))
         if in_doubt and _is_stale(decision):
             # A write of ours may have landed after a newer snapshot was found in sync.
             vulnerability = job.current(vulnerability.id)
@@ -388,6 +491,28 @@ def _existing_card(
     raise Retry(f"work item #{link.work_item_id} kept changing during the update")
 
 
+def _ours_unseen(job: _Job, link: Link, card: WorkItemView) -> bool:
+    """The card's newest revision is the integration's own, and newer than any it knows."""
+    ours = job.config.service_identity or link.writer_id
+    return ours is not None and card.changed_by_id == ours and card.rev > link.last_rev_written
+
+
+def _without_notes(job: _Job, decision: Decision) -> Decision:
+    """R5: a note is written at most once. After a write of ours landed unseen, the notes
+    this snapshot asks for went with it; what else it asks for is still written."""
+    if not job.notes_written or not isinstance(decision, UpdateWorkItem):
+        return decision
+    if HISTORY_FIELD not in decision.fields:
+        return decision
+    fields = {k: v for k, v in decision.fields.items() if k != HISTORY_FIELD}
+    if fields:
+        return decision.model_copy(update={"fields": fields})
+    return Skip(
+        reason=SkipReason.IN_SYNC,
+        message=f"card already shows {decision.status.value} (its note was written)",
+    )
+
+
 def _is_stale(decision: Decision) -> bool:
     return isinstance(decision, Skip) and decision.reason == SkipReason.STALE_SNAPSHOT
 
@@ -409,7 +534,7 @@ def _decide(
     if isinstance(decision, UpdateWorkItem):
         _update(job, vulnerability, route, layout, link, etag, decision)
         return
-    note = _note_for_assessment(job, vulnerability)
+    note = None if job.notes_written else _note_for_assessment(job, vulnerability)
     if note and card is not None and not _is_stale(decision):
         # R10: an assessment's result reaches the card even when its status is in sync.
         _write(job, route, layout, link, etag, vulnerability, card.id, card.rev,
@@ -437,7 +562,7 @@ def _update(
     decision: UpdateWorkItem,
 ) -> None:
     fields = dict(decision.fields)
-    note = _note_for_assessment(job, vulnerability)
+    note = None if job.notes_written else _note_for_assessment(job, vulnerability)
     if note:
         fields[HISTORY_FIELD] = (
             (str(fields[HISTORY_FIELD]) + note) if HISTORY_FIELD in fields else note
@@ -453,6 +578,8 @@ def _update(
         decision.expected_rev,
         fields,
     )
+    if job.moving_new_card:
+        return
     what = "reopened" if decision.reopen else "updated"
     job.record(
         Level.INFO,
@@ -522,7 +649,7 @@ def _finish(
 
 
 def _resumed(job: _Job, route: Route) -> None:
-    key = (job.integration_id, route.key)
-    if key in job.ctx.paused:
-        job.ctx.paused.discard(key)
-        job.ctx.state.integrations.update_status(job.integration_id, lambda s: s.resume(route.key))
+    """A write on a route this process paused went through: resume it, and send the work it
+    refused meanwhile back to the queue (R14)."""
+    if (job.integration_id, route.key) in job.ctx.paused:
+        resume(job.ctx, job.integration_id, route.key, why="a write on it succeeded")

@@ -74,10 +74,11 @@ from .context import SyncContext
 from .discovery import AzureDevOpsRefused, azure_devops_answers
 from .errors import ServiceError
 from .inbound import apply_board_change, route_by_key
-from .intake import load_integration
+from .intake import load_integration, purge_event_ids
 from .messages import InboundMessage, OutboundMessage
 from .oauth import mark_needs_reauthorization
 from .outbound import apply_vulnerability
+from .refused import refuse, refused_route_key, resume
 
 __all__ = ["ReconcileBusy", "reconcile", "reconcile_all", "safe_reason"]
 
@@ -142,6 +143,19 @@ class _Run:
     progress_every: int
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     aborted: str | None = None
+    #: routes paused by a configuration error when the run began (R14); the first change on
+    #: each is a probe: applied, it resumes the route; refused, the rest of it is held
+    paused: frozenset[str] = frozenset()
+    probe_failed: set[str] = field(default_factory=set)
+    #: ``updated_at`` of the vulnerabilities whose apply failed: the watermark stops there
+    failed_at: list[datetime] = field(default_factory=list)
+    resumed: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    probes: dict[str, threading.Lock] = field(default_factory=dict)
+
+    def probe_lock(self, route_key: str) -> threading.Lock:
+        with self.lock:
+            return self.probes.setdefault(route_key, threading.Lock())
 
     @property
     def event_id(self) -> str:
@@ -186,6 +200,8 @@ def reconcile(
     if not dry_run and not ctx.state.leases.acquire(integration_id, LEASE, run.run_id, lease_ttl):
         raise ReconcileBusy(f"a reconcile of '{integration_id}' is already running")
     try:
+        if not dry_run:
+            run.paused = _release_refused(run)
         conviso = _conviso_pass(run)
         boards = _boards_pass(run) if run.aborted is None else {"skipped": run.aborted}
         trimmed = 0 if dry_run else _trim_deliveries(ctx, integration_id)
@@ -202,6 +218,7 @@ def reconcile(
         "conviso_to_boards": conviso,
         "boards_to_conviso": boards,
         "deliveries_trimmed": trimmed,
+        "event_ids_purged": 0 if dry_run else purge_event_ids(ctx, integration_id),  # R19
         "seconds": round(time.monotonic() - started, 3),
     }
     if not dry_run:
@@ -213,6 +230,17 @@ def reconcile(
             reason="reconcile",
         )
     return report
+
+
+def _release_refused(run: _Run) -> frozenset[str]:
+    """R14: refused work of a route that is not paused (any more) goes back to the queue;
+    the paused routes are returned, for this run to probe."""
+    ctx, iid = run.ctx, run.integration_id
+    paused = frozenset(ctx.state.integrations.get_status(iid).paused_routes)
+    waiting = ctx.state.refused.counts(iid)
+    for route_key in sorted(set(waiting) - paused):
+        resume(ctx, iid, route_key, why="reconcile found it not paused")
+    return paused
 
 
 def _trim_deliveries(ctx: SyncContext, integration_id: str) -> int:
@@ -302,8 +330,15 @@ def _conviso_pass(run: _Run) -> dict[str, Any]:
     if run.dry_run:
         return {**answer, **_dry_summary(outcomes)}
     deferred = outcomes.pop("deferred", 0)
-    answer.update(outcomes=tallying.counts(), failed=outcomes.get("failed", 0), deferred=deferred)
-    answer["watermark"] = _advance(run, CONVISO_MARK, newest, deferred or run.aborted)
+    held = outcomes.pop("held", 0)
+    answer.update(
+        outcomes=tallying.counts(), failed=outcomes.get("failed", 0), deferred=deferred,
+        held_for_paused_routes=held,
+    )  # fmt: skip
+    # R14: the watermark never passes a vulnerability whose apply failed; the next pass
+    # lists it again (``since`` is inclusive), so it is applied once its route works.
+    stop = min(run.failed_at) if run.failed_at else newest
+    answer["watermark"] = _advance(run, CONVISO_MARK, stop, deferred or run.aborted)
     return answer
 
 
@@ -321,8 +356,12 @@ def _warm_layouts(run: _Run, page: list[Vulnerability]) -> None:
 def _apply(
     run: _Run, ctx: _Tallying, vulnerability: Vulnerability, *, retried: bool = False
 ) -> str:
-    """One vulnerability through the queue worker's path; "done", "failed" or "deferred".
-    ``retried``: the card may not be what the link remembers (read it before deciding)."""
+    """One vulnerability through the queue worker's path; "done", "failed", "held" or
+    "deferred". ``retried``: the card may not be what the link remembers (read it first).
+
+    On a route paused by a configuration error (R14) the first change is a probe, made
+    alone: applied, the route resumes and its refused work is sent again; refused, the rest
+    of the route is held for this run — no request, no second error per vulnerability."""
     if run.aborted:
         return "deferred"
     message = OutboundMessage(
@@ -332,6 +371,29 @@ def _apply(
         snapshot=vulnerability,
         backfill=run.backfill,
     )
+    route_key = refused_route_key(run.ctx, run.config, message) if run.paused else None
+    if route_key is None or route_key not in run.paused:
+        return _apply_message(run, ctx, message, vulnerability, retried)
+    with run.probe_lock(route_key):
+        if route_key in run.probe_failed:
+            with run.lock:
+                run.failed_at.append(vulnerability.updated_at)
+            return "held"
+        if route_key not in run.resumed:
+            outcome = _apply_message(run, ctx, message, vulnerability, retried)
+            if outcome == "done":
+                run.resumed.add(route_key)
+                resume(
+                    run.ctx, run.integration_id, route_key, why="a reconcile pass applied a change"
+                )
+            return outcome
+    return _apply_message(run, ctx, message, vulnerability, retried)
+
+
+def _apply_message(
+    run: _Run, ctx: _Tallying, message: OutboundMessage, vulnerability: Vulnerability,
+    retried: bool,
+) -> str:  # fmt: skip
     try:
         apply_vulnerability(ctx, run.config, message, claimant=run.claimant, retried=retried)
         return "done"
@@ -341,17 +403,14 @@ def _apply(
         run.aborted = f"credentials refused: {safe_reason(exc)}"
         return "deferred"
     except _PERMANENT as exc:
-        # As the worker does (R14): recorded with the service's own message, not retried.
-        route = route_for(run.config, vulnerability.asset.id)
-        ctx.record(
-            run.integration_id,
-            Level.ERROR,
-            f"{exc.__class__.__name__}: {exc}",
-            reason="configuration",
-            event_id=run.event_id,
-            vulnerability_id=vulnerability.id,
-            route_key=route.key if route else None,
-        )
+        # As the worker does (R14): recorded with the service's own message, not retried,
+        # kept in the refused ledger; the watermark stays before it.
+        key = refuse(ctx, run.config, message, exc, event_id=run.event_id,
+                     vulnerability_id=vulnerability.id)  # fmt: skip
+        with run.lock:
+            run.failed_at.append(vulnerability.updated_at)
+            if key is not None:
+                run.probe_failed.add(key)
         return "failed"
     except Exception as exc:  # transient: the next run tries again from the same watermark
         log.info(
@@ -362,9 +421,11 @@ def _apply(
 
 def _plan(run: _Run, ctx: _Tallying, vulnerability: Vulnerability) -> str:
     """Dry run: what the rules would decide, from storage and reads only."""
-    route = route_for(run.config, vulnerability.asset.id)
     stored = run.ctx.state.links.get(run.integration_id, vulnerability.id)
     link = stored.link if stored else None
+    route = route_for(run.config, vulnerability.asset.id)
+    if link is not None:  # a linked card stays on its link's route (R3)
+        route = route_by_key(run.config, link.route_key)
     if route is None:
         decision = plan_outbound(
             vulnerability, config=run.config, route=None, layout=None, link=link, card=None

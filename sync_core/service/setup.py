@@ -23,6 +23,7 @@ from ..adapters.azure_devops.models import (
     Identity,
     Project,
     Team,
+    TeamFieldValues,
     WorkItemStateInfo,
     WorkItemTypeInfo,
 )
@@ -38,7 +39,7 @@ __all__ = ["check_admin_key", "connection_status", "discover"]
 
 log = logging.getLogger(__name__)
 
-What = Literal["connection", "projects", "teams", "boards", "board", "types", "states"]
+What = Literal["connection", "projects", "teams", "boards", "board", "areas", "types", "states"]
 
 
 class AzureDevOpsRefused(AnsweredError):
@@ -68,6 +69,7 @@ class Discoverable(Protocol):
     def list_teams(self, project: str) -> list[Team]: ...
     def list_boards(self, project: str, team: str) -> list[Any]: ...
     def get_board(self, project: str, team: str, board: str) -> Board: ...
+    def team_field_values(self, project: str, team: str) -> TeamFieldValues: ...
     def work_item_types(self, project: str) -> list[WorkItemTypeInfo]: ...
     def work_item_type_states(
         self, project: str, work_item_type: str
@@ -153,6 +155,17 @@ def _listing(boards: Discoverable, r: DiscoveryRequest) -> Callable[[], Any]:
             "lanes": [row.name for row in found.rows if row.name],
         }
 
+    def areas() -> dict[str, Any]:
+        """The team's areas for a route's ``area_path`` (R3): one of them, or below one
+        that includes its children; a route without one gets ``default``."""
+        found = boards.team_field_values(_need(r.project, "project"), _need(r.team, "team"))
+        return {
+            "default": found.default_value,
+            "areas": [
+                {"path": v.value, "include_children": v.include_children} for v in found.values
+            ],
+        }
+
     readers: dict[str, Callable[[], Any]] = {
         "connection": lambda: {"account": _account(boards.check_connection())},
         "projects": lambda: [p.name for p in boards.list_projects()],
@@ -161,6 +174,7 @@ def _listing(boards: Discoverable, r: DiscoveryRequest) -> Callable[[], Any]:
             b.name for b in boards.list_boards(_need(r.project, "project"), _need(r.team, "team"))
         ],
         "board": board,
+        "areas": areas,
         "types": lambda: [
             t.name for t in boards.work_item_types(_need(r.project, "project")) if not t.is_disabled
         ],

@@ -2,8 +2,9 @@
 "let the queue retry", and say so in the deliveries before a message goes to poison.
 
 Configuration errors (Azure DevOps 400/401/403/404, a refused Conviso key) are not
-retried blindly (R14): they are recorded with the service's own message and the route
-is marked paused. Transient ones are raised, so the host redelivers the message; the
+retried blindly (R14): they are recorded with the service's own message, the route is
+marked paused, and the work is kept in the refused ledger until the route works again
+(``service/refused.py``). Transient ones are raised, so the host redelivers the message; the
 fifth failure is recorded as an error that names the poison queue and ``replay``.
 """
 
@@ -19,12 +20,13 @@ from ..adapters.auth import ReauthorizationNeeded
 from ..adapters.azure_devops import ConfigurationError
 from ..adapters.conviso import ConvisoAuthError, ConvisoQueryError, ConvisoRequestError
 from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
-from ..rules import IntegrationConfig, Level, route_for
+from ..rules import IntegrationConfig, Level
 from .context import SyncContext
 from .inbound import apply_board_change
 from .messages import InboundMessage, OutboundMessage
 from .oauth import mark_needs_reauthorization
 from .outbound import apply_vulnerability
+from .refused import refuse
 
 __all__ = ["MAX_DEQUEUE_COUNT", "run_inbound", "run_outbound"]
 
@@ -41,14 +43,6 @@ def _parse(model: type[OutboundMessage] | type[InboundMessage], body: str) -> ob
     except (ValueError, ValidationError):
         log.error("dropped a queue message that is not a valid %s", model.__name__)
         return None
-
-
-def _route_key(config: IntegrationConfig, message: OutboundMessage | InboundMessage) -> str | None:
-    if isinstance(message, OutboundMessage):
-        asset = message.snapshot.asset.id if message.snapshot else None
-        route = route_for(config, asset) if asset else None
-        return route.key if route else None
-    return None
 
 
 def _run(
@@ -73,19 +67,9 @@ def _run(
         # No retry can fix a revoked consent: say so once, complete the message (R15).
         mark_needs_reauthorization(ctx, exc)
     except _PERMANENT as exc:
-        key = _route_key(config, message)
-        ctx.record(
-            iid,
-            Level.ERROR,
-            f"{exc.__class__.__name__}: {exc}",
-            reason="configuration",
-            route_key=key,
-            **subject,
-        )
-        if key is not None:
-            reason = str(exc)[:500]
-            ctx.paused.add((iid, key))
-            ctx.state.integrations.update_status(iid, lambda s: s.pause(key, reason))
+        # Not retried blindly (R14), and not lost: the route is paused and the work kept
+        # in the refused ledger, sent again as soon as the route works.
+        refuse(ctx, config, message, exc, **subject)
     except Exception as exc:
         if dequeue_count >= MAX_DEQUEUE_COUNT:
             ctx.record(

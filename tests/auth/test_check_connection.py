@@ -121,6 +121,70 @@ def test_each_missing_thing_is_named_with_its_reason(
     assert items(report)["authentication"]["ok"] is True
 
 
+@pytest.mark.parametrize(
+    ("index", "changes", "item", "words"),
+    [
+        (
+            FABRIKAM_ROUTE,
+            {"area_path": "Fabrikam\\Nope"},
+            "area_path:Fabrikam/Fabrikam\\Nope",
+            "does not exist",
+        ),
+        (
+            PAYMENTS_ROUTE,
+            {"iteration_path": "Payments\\Sprint 9"},
+            "iteration_path:Payments/Payments\\Sprint 9",
+            "does not exist",
+        ),
+        (
+            PAYMENTS_ROUTE,  # exists, but Payments Team shows only Payments itself
+            {"area_path": "Payments\\Cards"},
+            "area_shown:Payments/Payments Team/Payments\\Cards",
+            "does not show",
+        ),
+    ],
+)
+def test_area_and_iteration_paths_are_reported_item_by_item(
+    sync: Sync, index: int, changes: dict[str, Any], item: str, words: str
+) -> None:
+    store_config(sync, routes=with_route(sync, index, **changes))
+    sync.subscribe_hooks()
+    report = check(sync)
+    problems = failed(report)
+    assert list(problems) == [item], problems
+    path = next(iter(changes.values()))
+    assert words in problems[item] and f"'{path}'" in problems[item]
+
+
+def test_paths_that_exist_and_the_team_shows_pass_each_its_own_item(sync: Sync) -> None:
+    routes = with_route(
+        sync, FABRIKAM_ROUTE, area_path="Fabrikam\\Security\\Pentest",
+        iteration_path="Fabrikam\\Sprint 1",
+    )  # fmt: skip
+    store_config(sync, routes=routes)
+    sync.subscribe_hooks()
+    report = check(sync)
+    assert failed(report) == {}
+    found = items(report)
+    for item in (
+        "area_path:Fabrikam/Fabrikam\\Security\\Pentest",
+        "area_shown:Fabrikam/Fabrikam Team/Fabrikam\\Security\\Pentest",
+        "iteration_path:Fabrikam/Fabrikam\\Sprint 1",
+    ):
+        assert found[item]["ok"] is True, found
+    assert not any(i.startswith(("area", "iteration")) and "Payments" in i for i in found)
+
+
+def test_a_team_past_the_first_page_of_100_is_found(sync: Sync) -> None:
+    """Teams come 100 at a time ($top/$skip): team 121 is not "missing"."""
+    for i in range(120):
+        sync.boards.world.add_team("Payments", f"Squad {i:03d}")
+    store_config(sync, routes=with_route(sync, PAYMENTS_ROUTE, team="Squad 119"))
+    report = items(check(sync))
+    assert report["team:Payments/Squad 119"]["ok"] is True, report
+    assert report["board:Payments/Squad 119/Bugs"]["ok"] is False  # it has no board
+
+
 def test_missing_service_hooks_fail_and_their_reason_hides_the_token(sync: Sync) -> None:
     sync.configure()
     report = check(sync)

@@ -127,6 +127,61 @@ def test_discovery_lists_projects_teams_boards_columns_lanes_types(
     assert "Bug" not in {t.name for t in client.work_item_types("Tailspin")}
 
 
+def test_teams_past_the_first_page_of_100_are_listed(
+    boards: BoardsEmulator, client: AzureDevOpsClient
+) -> None:
+    for i in range(230):
+        boards.world.add_team("Tailspin", f"Squad {i:03d}")
+    names = [t.name for t in client.list_teams("Tailspin")]
+    assert len(names) == 231 and len(set(names)) == 231
+    assert "Squad 229" in names
+    assert _calls(boards, "GET", "/teams") == 3
+
+
+def test_team_field_values_name_the_default_area_and_the_areas_with_their_children(
+    client: AzureDevOpsClient,
+) -> None:
+    security = client.team_field_values("Fabrikam", "Fabrikam Security")
+    assert security.field_name == "System.AreaPath"
+    assert security.default_value == "Fabrikam\\Security"
+    assert [(v.value, v.include_children) for v in security.values] == [
+        ("Fabrikam\\Security", True)
+    ]
+    assert security.shows("Fabrikam\\Security\\Pentest")
+    assert not security.shows("Fabrikam\\Web")
+    payments = client.team_field_values("Payments", "Payments Team")
+    assert payments.shows("Payments") and not payments.shows("Payments\\Cards")
+
+
+def test_team_field_values_of_an_unknown_team_is_a_configuration_error(
+    client: AzureDevOpsClient,
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        client.team_field_values("Fabrikam", "Nope Team")
+    assert caught.value.status == 404
+
+
+@pytest.mark.parametrize(
+    ("group", "path", "exists"),
+    [
+        ("Areas", "Fabrikam", True),
+        ("Areas", "Fabrikam\\Security", True),
+        ("Areas", "Fabrikam\\Security\\Pentest", True),
+        ("Areas", "fabrikam\\web", True),
+        ("Areas", "Fabrikam\\Nope", False),
+        ("Areas", "Payments\\Security", False),
+        ("Iterations", "Fabrikam", True),
+        ("Iterations", "Fabrikam\\Sprint 2", True),
+        ("Iterations", "Fabrikam\\Sprint 9", False),
+        ("Iterations", "Fabrikam\\Web", False),
+    ],
+)
+def test_classification_nodes_exist_by_their_full_path(
+    client: AzureDevOpsClient, group: str, path: str, exists: bool
+) -> None:
+    assert client.classification_node_exists("Fabrikam", group, path) is exists
+
+
 def test_board_layout_reads_the_boards_own_fields_columns_lanes_and_states(
     client: AzureDevOpsClient,
 ) -> None:

@@ -27,9 +27,13 @@ def test_a_small_backfill_has_no_duplicates_and_about_one_request_per_card(
     # Three creates were answered 429 with Retry-After and sent again after waiting.
     assert figures.throttled_answers == 3
     assert figures.requests_by_kind["create"] == figures.expected_cards + 3
-    assert figures.requests_by_kind.get("update", 0) == 0
-    # Besides the creates: the board layout (2), connectionData, one WIQL, one batch read.
-    overhead = figures.azure_devops_requests - figures.requests_by_kind["create"]
-    assert overhead <= 5, figures.requests_by_kind
+    # Azure Boards creates only in the initial state (R5): the IN_PROGRESS tenth of the mix
+    # is moved to Active by one update each, two requests per such card, never more.
+    assert figures.requests_by_kind.get("update", 0) == SIZE // 10
+    # Besides the creates and those moves: the board layout (board, states, the team's
+    # areas), connectionData, one WIQL, one batch read.
+    writes = figures.requests_by_kind["create"] + figures.requests_by_kind.get("update", 0)
+    overhead = figures.azure_devops_requests - writes
+    assert overhead <= 6, figures.requests_by_kind
     assert figures.second_run_writes == 0
     assert figures.report["complete"]

@@ -44,6 +44,10 @@ def test_a_backfill_asked_to_respond_async_is_queued_and_carried_out(sync: Sync)
     assert body["queued"] and body["mode"] == "backfill"
     assert body["progress"] == f"/api/integrations/{sync.id}/deliveries?text=reconcile"
     wait_until(lambda: all(len(sync.work_items_of(i)) == 1 for i in [later, *fresh]), timeout=30)
+    # Created in the initial state, then moved by one update (R5): wait for the move too.
+    wait_until(
+        lambda: sync.work_items_of(later)[0]["fields"]["System.State"] == "Active", timeout=30
+    )
     card = sync.work_items_of(later)[0]
     assert card["fields"]["System.State"] == "Active"  # R2: a backfill creates it there
     texts = [d["message"] for d in sync.deliveries(text="backfill")]

@@ -71,16 +71,40 @@ CREATION = [
     pytest.param(
         {"status": "IN_PROGRESS"},
         True,
-        {STATE: "Active", COLUMN_FIELD: "Active"},
-        id="backfill-creates-in-progress-directly-in-its-target",
+        {},
+        id="backfill-creates-in-progress-in-the-initial-state",
     ),
     pytest.param(
         {"status": "AWAITING_VALIDATION"},
         True,
-        {STATE: "Active", COLUMN_FIELD: "Testing"},
-        id="backfill-creates-awaiting-validation-in-its-column",
+        {},
+        id="backfill-creates-awaiting-validation-in-the-initial-state",
     ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("status", "position"),
+    [
+        ("IN_PROGRESS", {STATE: "Active", COLUMN_FIELD: "Active"}),
+        ("AWAITING_VALIDATION", {STATE: "Active", COLUMN_FIELD: "Testing"}),
+    ],
+)
+def test_r5_a_card_created_in_the_initial_state_is_moved_by_one_update(
+    status: str, position: dict[str, str]
+) -> None:
+    """Azure Boards creates only in the type's initial state (TF401320 otherwise): the
+    create names neither a later state nor a column of one, and the card it answers is
+    moved to its target by one update guarded by its revision."""
+    created = plan(v={"status": status}, backfill=True)
+    assert isinstance(created, CreateWorkItem)
+    assert STATE not in created.fields and COLUMN_FIELD not in created.fields
+    new_card = card("New", "New", rev=1, changed_by_id="app")
+    applied = record_applied(link(None), vuln(status=status), rev_written=1, written=new_card)
+    moved = plan(v={"status": status}, the_link=applied, the_card=new_card)
+    assert isinstance(moved, UpdateWorkItem)
+    assert moved.expected_rev == 1
+    assert {k: moved.fields[k] for k in position} == position
 
 
 @pytest.mark.parametrize(("snapshot", "backfill", "position"), CREATION)

@@ -20,6 +20,7 @@ from sync_core.rules import (
     WorkItemView,
     plan_inbound,
     plan_outbound,
+    record_applied,
 )
 
 from .builders import COLUMN_FIELD, card, column, config, link, move, vuln
@@ -102,7 +103,27 @@ def test_seed_row_outbound_puts_the_card_there(
         backfill=True,
     )
     assert isinstance(backfill, CreateWorkItem)
-    assert (backfill.fields["System.State"], backfill.fields[COLUMN_FIELD]) == (state, column_name)
+    # R5: Azure Boards creates only in the initial state; a later target is reached by one
+    # guarded update of the new card, planned from the card the create answered.
+    created = card(
+        backfill.fields.get("System.State", "New"),
+        backfill.fields.get(COLUMN_FIELD, "New"),
+        rev=1,
+        changed_by_id="app",
+    )
+    assert (created.state, created.column) == ("New", "New")
+    if (state, column_name) != ("New", "New"):
+        after = plan_outbound(
+            vuln(status=status),
+            config=config(),
+            route=the_route,
+            layout=SEED_LAYOUT,
+            link=record_applied(link(None), vuln(status=status), rev_written=1, written=created),
+            card=created,
+        )
+        assert isinstance(after, UpdateWorkItem)
+        created = _apply(created, after.fields)
+    assert (created.state, created.column) == (state, column_name)
 
     start = card("New", "New") if status != S.IDENTIFIED else card("Active", "Active")
     update = plan_outbound(

@@ -20,7 +20,7 @@ import httpx
 from sync_core.rules.models import BoardLayout
 
 from .auth import Auth
-from .errors import ConfigurationError, RevisionConflict, WorkItemNotFound
+from .errors import AuthenticationError, ConfigurationError, RevisionConflict, WorkItemNotFound
 from .layout import board_layout_from
 from .models import (
     Board,
@@ -32,6 +32,7 @@ from .models import (
     Project,
     Subscription,
     Team,
+    TeamFieldValues,
     WorkItem,
     WorkItemStateInfo,
     WorkItemTypeInfo,
@@ -54,6 +55,12 @@ BASE_URL_SETTING = "AZURE_DEVOPS_BASE_URL"
 MAX_BATCH_IDS = 200
 #: Projects are paged by continuation token; stop somewhere.
 MAX_PROJECT_PAGES = 50
+#: Teams are paged by ``$top``/``$skip``; 100 is the service's own default page.
+TEAM_PAGE = 100
+#: 100,000 teams: far past any real project, short of a loop.
+MAX_TEAM_PAGES = 1000
+#: ``structureGroup`` of classification nodes, as the official examples spell it.
+_STRUCTURE_GROUPS = {"areas": "Areas", "iterations": "Iterations"}
 JSON_PATCH = "application/json-patch+json"
 _TAG_QUERY = (
     "SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project "
@@ -134,20 +141,78 @@ class AzureDevOpsClient:
     # ------------------------------------------------------------------ discovery
 
     def list_projects(self) -> list[Project]:
-        projects: list[Project] = []
+        """Every project: 100 a page, the next page named by ``x-ms-continuationtoken``.
+
+        A token seen before ends the listing (a service that never moves on must not loop),
+        and a project is listed once however often it is answered.
+        """
+        projects: dict[str, Project] = {}
         token: str | None = None
+        tokens: set[str] = set()
         for _ in range(MAX_PROJECT_PAGES):
             params = {"continuationToken": token} if token else None
             response = self._send("GET", self._url("_apis", "projects"), params=params)
-            projects += [Project.model_validate(p) for p in _values(response.json())]
+            for project in (Project.model_validate(p) for p in _values(response.json())):
+                projects.setdefault(project.id, project)
             token = response.headers.get("x-ms-continuationtoken")
-            if not token:
+            if not token or token in tokens:
                 break
-        return projects
+            tokens.add(token)
+        return list(projects.values())
 
     def list_teams(self, project: str) -> list[Team]:
-        body = self._get(self._url("_apis", "projects", project, "teams"))
-        return [Team.model_validate(t) for t in _values(body)]
+        """Every team of the project, read ``$top``/``$skip`` a page to the end.
+
+        The service answers 100 teams when ``$top`` is not given (core.json ``Teams_Get
+        Teams``; Azure/azure-sdk-tools#181): one page would call team 101 "missing" (R16).
+        A page shorter than asked for is the last; a page of teams already seen (a service
+        that ignores ``$skip``) ends the listing rather than looping.
+        """
+        url = self._url("_apis", "projects", project, "teams")
+        teams: list[Team] = []
+        seen: set[str] = set()
+        for _ in range(MAX_TEAM_PAGES):
+            params = {"$top": str(TEAM_PAGE), "$skip": str(len(teams))}
+            page = [Team.model_validate(t) for t in _values(self._get(url, params=params))]
+            fresh = [t for t in page if t.id not in seen]
+            seen.update(t.id for t in fresh)
+            teams += fresh
+            if len(page) < TEAM_PAGE or not fresh:
+                break
+        return teams
+
+    def team_field_values(self, project: str, team: str) -> TeamFieldValues:
+        """The team's areas (``values``, each with ``includeChildren``) and its default area.
+
+        ``GET {org}/{project}/{team}/_apis/work/teamsettings/teamfieldvalues``: a team's
+        board shows only the items whose area is one of these (R3).
+        """
+        url = self._url(project, team, "_apis", "work", "teamsettings", "teamfieldvalues")
+        return TeamFieldValues.model_validate(self._get(url))
+
+    def classification_node_exists(self, project: str, group: str, path: str) -> bool:
+        """Whether an area (``group="Areas"``) or iteration (``"Iterations"``) path exists.
+
+        ``path`` is the full path as work items carry it (``Fabrikam\\Security``); the node
+        is asked by its path below the project root: ``classificationnodes/Areas/Security``,
+        and the root itself (``Fabrikam``) is ``classificationnodes/Areas``. A path that does
+        not start with the project's name, or has an empty node name, cannot exist in the
+        project and costs no request; a 404 is "no such node".
+        """
+        structure = _STRUCTURE_GROUPS.get(group.casefold())
+        if structure is None:
+            raise ValueError("group must be 'Areas' or 'Iterations'")
+        root, *nodes = path.split("\\")
+        if root.casefold() != project.casefold() or not all(nodes):
+            return False
+        url = self._url(project, "_apis", "wit", "classificationnodes", structure, *nodes)
+        try:
+            self._get(url)
+        except ConfigurationError as exc:
+            if exc.status == 404 and not isinstance(exc, AuthenticationError):
+                return False
+            raise
+        return True
 
     def list_boards(self, project: str, team: str) -> list[BoardReference]:
         body = self._get(self._url(project, team, "_apis", "work", "boards"))
@@ -175,11 +240,14 @@ class AzureDevOpsClient:
         return [WorkItemStateInfo.model_validate(s) for s in _values(self._get(url))]
 
     def board_layout(self, project: str, team: str, board: str, work_item_type: str) -> BoardLayout:
-        """What the rules need of a route's board: two requests, board and type states."""
+        """What the rules need of a route's board: three requests (board, type states, the
+        team's areas), cached by the service. The team's default area is where a new card
+        goes when the route names none, so that it is on the team's board at all (R3)."""
+        areas = self.team_field_values(project, team)
         return board_layout_from(
             self.get_board(project, team, board),
             self.work_item_type_states(project, work_item_type),
-        )
+        ).model_copy(update={"team_field": areas.field_name, "team_default": areas.default_value})
 
     # ----------------------------------------------------------------- work items
 
@@ -332,6 +400,14 @@ class AzureDevOpsClient:
         url_ = self._url("_apis", "hooks", "subscriptions")
         answer = self._send("POST", url_, body=body, idempotent=False).json()
         return Subscription.model_validate(answer)
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        """Remove one subscription (R17: deleting an integration removes its hooks).
+
+        ``DELETE _apis/hooks/subscriptions/{id}`` answers 200 with no body (specs:
+        hooks/7.1/serviceHooks.json, Subscriptions_Delete); a 404 means it is gone already.
+        """
+        self._send("DELETE", self._url("_apis", "hooks", "subscriptions", subscription_id))
 
     # ------------------------------------------------------------------- plumbing
 

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from sync_core.rules.vocabulary import STATE_FIELD, TAGS_FIELD
+from sync_core.rules.vocabulary import AREA_PATH_FIELD, STATE_FIELD, TAGS_FIELD
 
 __all__ = [
     "Board",
@@ -26,6 +26,8 @@ __all__ = [
     "Relation",
     "Subscription",
     "Team",
+    "TeamFieldValue",
+    "TeamFieldValues",
     "WorkItem",
     "WorkItemStateInfo",
     "WorkItemTypeInfo",
@@ -68,6 +70,44 @@ class Team(_Wire):
     id: str
     name: str
     description: str | None = None
+
+
+class TeamFieldValue(_Wire):
+    """One of a team's areas; with ``include_children`` the areas under it are the team's too."""
+
+    value: str
+    include_children: bool = False
+
+
+class TeamFieldValues(_Wire):
+    """``teamsettings/teamfieldvalues``: which work items a team's board shows (R3).
+
+    A board shows the items whose team field (``System.AreaPath`` unless the project was set
+    up with another field) holds one of ``values``; a new card without an area gets
+    ``default_value``.
+    """
+
+    field: FieldReference | None = None
+    default_value: str | None = None
+    values: tuple[TeamFieldValue, ...] = ()
+
+    @property
+    def field_name(self) -> str:
+        return self.field.reference_name if self.field else AREA_PATH_FIELD
+
+    def shows(self, path: str) -> bool:
+        """Whether the team's board shows an item whose team field is ``path``.
+
+        The path equals one of the team's values, or lies under one that includes its
+        children. Classification paths are case-insensitive in Azure DevOps (two sibling
+        nodes cannot differ only in case), so they are compared case-folded.
+        """
+        wanted = path.casefold()
+        for area in self.values:
+            mine = area.value.casefold()
+            if wanted == mine or (area.include_children and wanted.startswith(mine + "\\")):
+                return True
+        return False
 
 
 class BoardReference(_Wire):

@@ -14,8 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from sync_core.rules.inbound import is_column_field
 from sync_core.rules.models import BoardChange
-from sync_core.rules.vocabulary import BOARD_COLUMN_FIELD, STATE_FIELD
+from sync_core.rules.vocabulary import BOARD_COLUMN_FIELD, STATE_FIELD, TAGS_FIELD
 
 __all__ = [
     "FieldChange",
@@ -95,27 +96,49 @@ class WorkItemUpdatedEvent(_Payload):
     def board_change(self, *, column_field: str | None = None) -> BoardChange:
         """The event as the rules read it (R7, R8).
 
-        ``column_field`` is the route's board ``WEF_…_Kanban.Column``: a card sits in one
-        column per team board, and only that board's column is the route's column.
-        A change of it counts as a change of ``System.BoardColumn``.
+        A card sits in one column per team board, each in its own ``WEF_…_Kanban.Column``
+        field, and the route (hence its board) is not known here. So every board's column
+        goes into ``columns`` (the change's newValue, else the revision's), and ``column``
+        is left for the worker to read from the route's board. ``column_field`` is for a
+        caller that does know the route's board: its column becomes ``column``, and a
+        change of it counts as a change of ``System.BoardColumn``. A payload naming no
+        board field at all keeps ``System.BoardColumn`` as the column (the only one shown).
         """
         changes = self.resource.fields
         changed = set(changes)
-        if column_field and column_field in changes:
-            changed.add(BOARD_COLUMN_FIELD)
-        column_sources = (
-            [column_field, BOARD_COLUMN_FIELD] if column_field else [BOARD_COLUMN_FIELD]
-        )
+        columns = self._columns()
+        if column_field:
+            if column_field in changes:
+                changed.add(BOARD_COLUMN_FIELD)
+            column = self._current(column_field) or self._current(BOARD_COLUMN_FIELD)
+        else:
+            column = None if columns else self._current(BOARD_COLUMN_FIELD)
         return BoardChange(
             event_id=self.id,
             work_item_id=self.work_item_id,
             rev=self.resource.rev,
             changed_fields=frozenset(changed),
             state=self._current(STATE_FIELD),
-            column=next((c for f in column_sources if (c := self._current(f))), None),
+            column=column,
+            columns=columns,
             revised_by_id=self._revised_by().id,
             revised_by_name=self._revised_by().display_name,
         )
+
+    def tags(self) -> frozenset[str]:
+        """The work item's tags after the change (``System.Tags``: the change's newValue,
+        else the revision's), for the edge's "is this card ours at all" check (R19)."""
+        value = self._current(TAGS_FIELD)
+        if value is None:
+            return frozenset()
+        return frozenset(tag.strip() for tag in value.split(";") if tag.strip())
+
+    def _columns(self) -> dict[str, str]:
+        """Every board's column after the change: field reference name -> column."""
+        names = {n for n in self.resource.fields if is_column_field(n)}
+        if self.resource.revision is not None:
+            names |= {n for n in self.resource.revision.fields if is_column_field(n)}
+        return {name: value for name in sorted(names) if (value := self._current(name))}
 
     def _current(self, field: str | None) -> str | None:
         """The field after the change: the change's newValue first, then the snapshot."""

@@ -26,6 +26,7 @@ from .integrations import IntegrationStatus, IntegrationStore
 from .leases import LeaseStore
 from .links import ClaimOutcome, ClaimResult, LinkStore, StoredLink
 from .queues import INBOUND_QUEUE, OUTBOUND_QUEUE, PoisonMessage, QueueGateway
+from .refused import RefusedStore, RefusedWork
 from .secret_box import SecretBox
 from .store import StateStore, state_from_settings
 from .watermarks import Watermark, WatermarkStore
@@ -50,6 +51,8 @@ __all__ = [
     "OperationCounts",
     "PoisonMessage",
     "QueueGateway",
+    "RefusedStore",
+    "RefusedWork",
     "SecretBox",
     "SecretsKeyError",
     "StaleEntity",

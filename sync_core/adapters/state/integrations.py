@@ -5,6 +5,14 @@ configuration as JSON *without* its secrets, and one sealed blob holding them (R
 dump of the table shows no secret in clear. Secrets are write-only: a PUT that omits one
 keeps the stored value. A second row (RowKey ``status``) remembers paused routes and a
 needed re-authorization (R14).
+
+The identity the integration writes as (connectionData's ``authenticatedUser.id``, R8) is
+learned by the app, never configured: it is kept as a property of the configuration row
+(``writer_id``), outside the configuration JSON, so reading the configuration — which
+every event does anyway — brings it along at no extra request, as
+``IntegrationConfig.service_identity``. A PUT keeps it while the credentials stay the same
+and drops it when they change (another PAT may be another person); a value given in the
+PUT itself is ignored.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ __all__ = ["IntegrationStatus", "IntegrationStore"]
 logger = logging.getLogger(__name__)
 
 _CONFIG_ROW = "config"
+_WRITER = "writer_id"
+#: an identity id is a GUID; anything much longer is not one
+_MAX_WRITER = 128
 _STATUS_ROW = "status"
 _SCHEMA = 1
 _ATTEMPTS = 5
@@ -94,6 +105,17 @@ def _restore_secrets(public: dict[str, Any], secrets: dict[str, str]) -> dict[st
     return public
 
 
+def _credentials(row: Any, secrets: dict[str, str]) -> tuple[object, ...]:
+    """What decides who the integration writes as: organization, auth mode and PAT."""
+    try:
+        public = json.loads(read_text(row, "config"))
+    except ValueError:
+        return ()
+    auth = public.get("auth") if isinstance(public, dict) else None
+    mode = auth.get("mode") if isinstance(auth, dict) else None
+    return (public.get("organization"), mode, secrets.get("auth.pat"))
+
+
 def _invalid(exc: ValidationError) -> StoredDataInvalid:
     """Name the failing fields only: pydantic's own message would quote stored values."""
     where = ", ".join(".".join(str(p) for p in e["loc"]) or "(root)" for e in exc.errors())
@@ -126,6 +148,7 @@ class IntegrationStore:
         """
         pk = check_integration_id(integration_id)
         public, fresh = _split_secrets(config)
+        public["service_identity"] = None  # learned, not configured: see the module doc
         for _ in range(_ATTEMPTS):
             current = self._table.get(pk, _CONFIG_ROW)
             kept = self._open_secrets(current) if current is not None else {}
@@ -138,6 +161,9 @@ class IntegrationStore:
             }
             write_text(entity, "config", json.dumps(public, separators=(",", ":")))
             write_text(entity, "secrets", self._box.seal(json.dumps(merged)))
+            writer = current.get(_WRITER) if current is not None else None
+            if writer and _credentials(current, kept) == _credentials(entity, merged):
+                entity[_WRITER] = writer
             try:
                 if current is None:
                     if self._table.insert(entity) is not None:
@@ -150,6 +176,28 @@ class IntegrationStore:
             logger.info("integration %s changed during put; retrying", pk)
         raise StaleEntity(f"integration {pk} kept changing during put; try again")
 
+    def set_writer_identity(self, integration_id: str, identity: str | None) -> bool:
+        """Keep the identity the integration writes as (R8); False when the integration
+        no longer exists. ``None`` forgets it (e.g. after signing in as someone else)."""
+        pk = check_integration_id(integration_id)
+        if identity is not None and not 0 < len(identity) <= _MAX_WRITER:
+            raise ValueError(f"a writer identity is 1 to {_MAX_WRITER} characters")
+        for _ in range(_ATTEMPTS):
+            row = self._table.get(pk, _CONFIG_ROW)
+            if row is None:
+                return False
+            if row.get(_WRITER) == identity:
+                return True
+            entity = {k: v for k, v in row.items() if k != _WRITER}
+            if identity is not None:
+                entity[_WRITER] = identity
+            try:
+                self._table.replace(entity, row.metadata["etag"])
+                return True
+            except StaleEntity:
+                continue
+        raise StaleEntity(f"integration {pk} kept changing; its writer identity was not kept")
+
     def get(self, integration_id: str) -> IntegrationConfig | None:
         """The configuration with its secrets opened, or None for an unknown integration."""
         row = self._table.get(check_integration_id(integration_id), _CONFIG_ROW)
@@ -160,6 +208,8 @@ class IntegrationStore:
         except ValueError:
             raise StoredDataInvalid("stored integration configuration is not JSON") from None
         data = _restore_secrets(public, self._open_secrets(row))
+        writer = row.get(_WRITER)
+        data["service_identity"] = writer if isinstance(writer, str) and writer else None
         try:
             return IntegrationConfig.model_validate(data)
         except ValidationError as exc:

@@ -22,6 +22,7 @@ from .leases import LeaseStore
 from .links import DEFAULT_CLAIM_TTL, LinkStore
 from .oauth import OAuthStore
 from .queues import QueueGateway
+from .refused import RefusedStore
 from .secret_box import SecretBox
 from .table import Table
 from .watermarks import WatermarkStore
@@ -42,6 +43,8 @@ class StateStore:
     deliveries: DeliveryStore
     watermarks: WatermarkStore
     leases: LeaseStore
+    #: work a configuration error refused, applied again when its route works (R14)
+    refused: RefusedStore
     queues: QueueGateway
     #: pending OAuth sign-ins and each integration's sealed token cache (R15)
     oauth: OAuthStore
@@ -84,8 +87,8 @@ def state_from_settings(
 
     links, events, deliveries = table("links"), table("events"), table("deliveries")
     watermarks, leases, integrations = table("watermarks"), table("leases"), table("integrations")
-    oauth = table("oauth")
-    per_integration = (links, events, deliveries, watermarks, leases, oauth)
+    oauth, refused = table("oauth"), table("refused")
+    per_integration = (links, events, deliveries, watermarks, leases, oauth, refused)
     return StateStore(
         integrations=IntegrationStore(integrations, box, per_integration),
         links=LinkStore(links, claim_ttl=claim_ttl),
@@ -93,6 +96,7 @@ def state_from_settings(
         deliveries=DeliveryStore(deliveries, cap=delivery_cap),
         watermarks=WatermarkStore(watermarks),
         leases=LeaseStore(leases),
+        refused=RefusedStore(refused),
         queues=QueueGateway(clients.queues, counts),
         oauth=OAuthStore(oauth, box),
         tables=(integrations, *per_integration),
