@@ -58,8 +58,16 @@ def integration(req: func.HttpRequest) -> func.HttpResponse:
     context, iid = ctx(), integration_id(req)
     if req.method == "GET":
         from sync_core.service.intake import quiet_hooks  # R19: hooks for cards not ours
+        from sync_core.service.poll import last_poll
 
-        return ok({**get_integration(context, iid), "quiet_hooks": quiet_hooks(iid)})
+        return ok(
+            {
+                **get_integration(context, iid),
+                "quiet_hooks": quiet_hooks(iid),
+                "last_poll": last_poll(context, iid),  # R18
+                "refused_waiting": context.state.refused.counts(iid),  # R14
+            }
+        )
     if req.method == "DELETE":
         return ok({"deleted": iid, **delete_integration(context, iid)})  # and its hooks (R17)
     view, warnings, created = put_integration(context, iid, dict(req.headers), body(req))
@@ -95,7 +103,9 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
         healthy, detail = False, "storage is not configured or not reachable"
     if not healthy:
         return error(503, "unavailable", detail)
-    return ok({"status": "ok", "storage": detail})
+    from sync_core.service.poll import poll_overview
+
+    return ok({"status": "ok", "storage": detail, "conviso_poll": poll_overview(ctx())})
 
 
 # ------------------------------------------------------------------ queue workers

@@ -152,6 +152,7 @@ function fillForm(config) {
   document.querySelector("input[name=auth-mode][value=" + mode + "]").checked = true;
   showAuthFields();
   for (const id of ["pat", "api-key", "hook-token", "event-secret"]) $(id).value = "";
+  for (const button of document.querySelectorAll("button.reveal[aria-pressed=true]")) button.click();
   $("company-id").value = (c.conviso && c.conviso.company_id) || "";
   $("portal-url").value = (c.conviso && c.conviso.portal_url) || "https://app.convisoappsec.com";
   const map = c.severity_map || { LOW: 4, MEDIUM: 3, HIGH: 2, CRITICAL: 1 };
@@ -277,20 +278,26 @@ function fieldError(errorId, inputEl, message) {
   return true;
 }
 
-/* Place "path: message" parts of a 400 next to their field; the rest above the routes. */
+/* Place "path: message" parts of a 400 next to their field (the API names fields as the
+ * configuration spells them: routes[1].status_map.IDENTIFIED, severity_policy[1]); the
+ * parts no field shows are returned, for the save result. The first tab with one opens. */
 function showSaveErrors(message) {
   let first = null;
+  const unplaced = [];
   for (const part of message.split("; ")) {
     const placed = placeError(part);
-    first = first || placed || "routes";
-    if (!placed) fieldError("routes-error", null, part);
+    first = first || placed;
+    if (!placed) unplaced.push(part);
   }
   if (first) openTab(first);
+  return unplaced;
 }
 
 function placeError(part) {
-  let m = part.match(/^routes\.(\d+)(?:\.([A-Za-z_]+)(?:\.([A-Z_]+))?)?:\s*(.*)$/);
-  if (m) return routeError(Number(m[1]), m[2], m[3], m[4]);
+  let m = part.match(/^routes\[(\d+)\](?:\.([A-Za-z_]+)(?:\.([A-Z_]+))?)?:\s*(.*)$/);
+  if (m && Number(m[1]) < page.routes.length) return routeError(Number(m[1]), m[2], m[3], m[4]);
+  m = part.match(/^severity_policy(?:\[\d+\])?:\s*(.*)$/);
+  if (m && fieldError("severity_policy-error", null, part)) return "severity";
   m = part.match(/^route ([\w-]+): (?:status_map\.([A-Z_]+): )?(.*)$/);
   if (m) {
     const index = page.routes.findIndex((r) => routeKey(r) === m[1]);
@@ -360,8 +367,14 @@ async function save() {
     refreshConnection();
   } catch (exc) {
     result.className = "bad";
-    result.textContent = "Not saved: " + (exc.status === 400 ? "see the fields marked in red." : exc.message);
-    if (exc.status === 400) showSaveErrors(exc.message);
+    if (exc.status === 400) {
+      const unplaced = showSaveErrors(exc.message);
+      const placed = unplaced.length < exc.message.split("; ").length;
+      result.textContent = "Not saved: " + [unplaced.join("; "), placed ? "see the fields marked in red." : ""]
+        .filter((t) => t).join(" — ");
+    } else {
+      result.textContent = "Not saved: " + exc.message;
+    }
   } finally {
     $("save").disabled = false;
   }
@@ -410,6 +423,9 @@ async function testConnection() {
     const projects = await discover("projects");
     status.replaceChildren(note("Connected to " + $("organization").value + " as " + who.account
       + " (" + projects.length + " project(s) visible).", "good"));
+    // the route drop-downs were filled (or left empty) with the credentials before: fill them again
+    page.routesStale = true;
+    if (!$("tab-routes").hidden) renderRoutes();
   } catch (exc) {
     status.replaceChildren(note("Not connected: " + exc.message, "bad"));
     if (exc.message.startsWith("organization")) fieldError("organization-error", $("organization"), exc.message);
@@ -645,15 +661,35 @@ function showWebhookUrls() {
 }
 
 async function copy(event) {
-  const input = $(event.target.dataset.copy);
+  const button = event.currentTarget;
+  const input = $(button.dataset.copy);
+  const help = $(input.id + "-help");
+  if (!input.value) {
+    // a stored secret is sealed and never sent back: there is nothing here to copy
+    if (help) help.textContent = "The stored secret is never shown again. Generate a new one, copy it, then save.";
+    return;
+  }
   try {
     await navigator.clipboard.writeText(input.value);
   } catch (exc) {
+    const type = input.type;
+    input.type = "text"; // a password field cannot be copied from
     input.select();
     document.execCommand("copy");
+    input.type = type;
   }
-  event.target.textContent = "Copied";
-  setTimeout(() => { event.target.textContent = "Copy"; }, 1500);
+  button.textContent = "Copied";
+  setTimeout(() => { button.textContent = "Copy"; }, 1500);
+}
+
+function reveal(event) {
+  const button = event.currentTarget;
+  const input = $(button.dataset.reveal);
+  const shown = input.type === "password";
+  input.type = shown ? "text" : "password";
+  button.textContent = shown ? "Hide" : "Show";
+  button.setAttribute("aria-pressed", String(shown));
+  button.setAttribute("aria-label", button.getAttribute("aria-label").replace(shown ? "Show" : "Hide", shown ? "Hide" : "Show"));
 }
 
 async function createHooks() {
@@ -806,9 +842,14 @@ function start() {
   $("save").addEventListener("click", save);
   $("create-hooks").addEventListener("click", createHooks);
   $("new-hook-token").addEventListener("click", () => { $("hook-token").value = randomSecret(); showWebhookUrls(); });
-  $("new-event-secret").addEventListener("click", () => { $("event-secret").value = randomSecret(); });
+  const secretHelp = $("event-secret-help").textContent;
+  $("new-event-secret").addEventListener("click", () => {
+    $("event-secret").value = randomSecret();
+    $("event-secret-help").textContent = secretHelp;
+  });
   $("hook-token").addEventListener("input", showWebhookUrls);
   for (const button of document.querySelectorAll("button.copy")) button.addEventListener("click", copy);
+  for (const button of document.querySelectorAll("button.reveal")) button.addEventListener("click", reveal);
   $("run-check").addEventListener("click", runCheck);
   $("delivery-filters").addEventListener("submit", (e) => { e.preventDefault(); loadDeliveries(false); });
   $("more-deliveries").addEventListener("click", () => loadDeliveries(true));

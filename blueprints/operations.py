@@ -1,10 +1,12 @@
-"""Self-healing and self-service (R13, R17): reconcile and backfill, service-hook provisioning,
-discovery, and the timer that reconciles every integration. All admin routes.
+"""Self-healing and self-service (R13, R17, R18): reconcile and backfill, service-hook
+provisioning, discovery, the timer that reconciles every integration and the one that polls
+Conviso every minute. All admin routes.
 
 The timer's NCRONTAB schedule is ``RECONCILE_SCHEDULE`` when that app setting is set, every
 15 minutes otherwise. It is read when the functions are indexed (the worker has the app
 settings in its environment then) rather than bound as ``%RECONCILE_SCHEDULE%``, because the
-host refuses to load an app whose binding names a setting that is absent.
+host refuses to load an app whose binding names a setting that is absent. The poll's
+schedule is ``CONVISO_POLL_SCHEDULE`` in the same way, every minute otherwise.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ ADMIN = func.AuthLevel.FUNCTION
 RECONCILE_QUEUE = "reconcile-runs"
 DEFAULT_RECONCILE_SCHEDULE = "0 */15 * * * *"
 RECONCILE_SCHEDULE = os.environ.get("RECONCILE_SCHEDULE") or DEFAULT_RECONCILE_SCHEDULE
+#: R18: Conviso sends no webhooks; its changes are polled every minute unless set otherwise
+DEFAULT_CONVISO_POLL_SCHEDULE = "0 * * * * *"
+CONVISO_POLL_SCHEDULE = os.environ.get("CONVISO_POLL_SCHEDULE") or DEFAULT_CONVISO_POLL_SCHEDULE
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
 
@@ -100,3 +105,14 @@ def reconcile_timer(timer: func.TimerRequest) -> None:
         log.warning("the reconcile timer is running late")
     outcome = reconcile_all(ctx())
     log.info("reconciled %s integration(s)", len(outcome))
+
+
+@bp.timer_trigger(schedule=CONVISO_POLL_SCHEDULE, arg_name="timer", run_on_startup=False)
+def conviso_poll_timer(timer: func.TimerRequest) -> None:
+    """Every integration's Conviso changes since its watermark, every minute (R18)."""
+    from sync_core.service.poll import poll_all
+
+    if timer.past_due:
+        log.warning("the Conviso poll timer is running late")
+    outcome = poll_all(ctx())
+    log.info("polled %s integration(s): %s", len(outcome), sorted(set(outcome.values())))

@@ -152,6 +152,9 @@ class _Run:
     resumed: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     probes: dict[str, threading.Lock] = field(default_factory=dict)
+    #: the Conviso poll (R18): a change already applied is passed over with one link read,
+    #: so a quiet poll costs no Azure DevOps request and writes nothing
+    poll: bool = False
 
     def probe_lock(self, route_key: str) -> threading.Lock:
         with self.lock:
@@ -309,7 +312,8 @@ def _conviso_pass(run: _Run) -> dict[str, Any]:
         with ThreadPoolExecutor(run.workers, thread_name_prefix="reconcile") as pool:
             for page in _pages(listing, run.per_page):
                 run.renew()
-                _warm_layouts(run, page)
+                if not run.poll:
+                    _warm_layouts(run, page)
                 outcomes.update(pool.map(step, page))
                 page_newest = max(v.updated_at for v in page)
                 newest = page_newest if newest is None else max(newest, page_newest)
@@ -364,6 +368,8 @@ def _apply(
     of the route is held for this run — no request, no second error per vulnerability."""
     if run.aborted:
         return "deferred"
+    if run.poll and _already_applied(run, vulnerability):
+        return "unchanged"
     message = OutboundMessage(
         integration_id=run.integration_id,
         event_id=run.event_id,
@@ -388,6 +394,18 @@ def _apply(
                 )
             return outcome
     return _apply_message(run, ctx, message, vulnerability, retried)
+
+
+def _already_applied(run: _Run, vulnerability: Vulnerability) -> bool:
+    """The snapshot is the one the link says was applied (the poll lists the changes at
+    its watermark's second again): nothing to do, and nothing to say."""
+    stored = run.ctx.state.links.get(run.integration_id, vulnerability.id)
+    link = stored.link if stored else None
+    return (
+        link is not None
+        and link.applied_updated_at == vulnerability.updated_at
+        and link.applied_status == vulnerability.status
+    )
 
 
 def _apply_message(

@@ -68,7 +68,9 @@ class LostAnswers:
             answer = respond(request, raw, entry)
             is_write = is_item and "/_apis/wit/workitems/" in path and "batch" not in path
             with self._lock:
-                lose = is_write and answer.status_code < 300 and self.left[request.method] > 0
+                lose = (
+                    is_write and answer.status_code < 300 and self.left.get(request.method, 0) > 0
+                )
                 if lose:
                     self.left[request.method] -= 1
                     if request.method == "PATCH":

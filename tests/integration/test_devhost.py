@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
+from localdev.azurite import free_port
 from localdev.devhost import DevHost
 from localdev.devhost.ncrontab import Schedule
 from tests.integration import devhost_sample_app as sample
@@ -35,7 +42,8 @@ def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
 def queue(connection: str, name: str) -> QueueClient:
     # The host's default: base64 on the wire.
     return QueueClient.from_connection_string(
-        connection, name,
+        connection,
+        name,
         message_encode_policy=TextBase64EncodePolicy(),
         message_decode_policy=TextBase64DecodePolicy(),
     )
@@ -59,8 +67,12 @@ def queue_host(storage_connection_string: str, unique_name: str) -> Iterator[Dev
     """Queue pumps only, on this test's own queue; retries are immediate (visibility 0)."""
     environ = {"SAMPLE_STORAGE": storage_connection_string, "SAMPLE_QUEUE": unique_name}
     with DevHost(
-        sample.app, environ=environ, http=False, timers=False,
-        visibility_timeout=0, poll_interval=0.05,
+        sample.app,
+        environ=environ,
+        http=False,
+        timers=False,
+        visibility_timeout=0,
+        poll_interval=0.05,
     ) as running:
         yield running
 
@@ -161,10 +173,18 @@ def test_several_workers_process_each_message_once(
     storage_connection_string: str, unique_name: str
 ) -> None:
     environ = {"SAMPLE_STORAGE": storage_connection_string, "SAMPLE_QUEUE": unique_name}
-    with DevHost(sample.app, port=0, environ=environ, http=False, timers=False,
-                 concurrency=4, poll_interval=0.05):
-        keys = [send_task(storage_connection_string, unique_name, fail_until=0)[0]
-                for _ in range(12)]
+    with DevHost(
+        sample.app,
+        port=0,
+        environ=environ,
+        http=False,
+        timers=False,
+        concurrency=4,
+        poll_interval=0.05,
+    ):
+        keys = [
+            send_task(storage_connection_string, unique_name, fail_until=0)[0] for _ in range(12)
+        ]
         for key in keys:
             assert sample.wait_for(f"{key}:done", 1) == [1]
     assert all(sample.CALLS[key] == [1] for key in keys)
@@ -234,3 +254,105 @@ def test_function_app_loads_and_health_answers(
         bootstrap.reset()
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ok"
+
+
+# ------------------------------------------------------ make run with the sample settings
+
+
+def _run_with_sample(root: Path, extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``python -m localdev.run`` with ``root`` as its folder (local.settings.json there),
+    every port a free one on 127.0.0.1."""
+    ports = [free_port() for _ in range(6)]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in RUN_SETTINGS},
+        "LOCALDEV_ROOT": str(root),
+        "LOCALDEV_AZURITE_PORTS": ",".join(map(str, ports[:3])),
+        "LOCALDEV_EMULATOR_PORTS": ",".join(map(str, ports[3:5])),
+        "DEVHOST_PORT": str(ports[5]),
+        **(extra or {}),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "localdev.run"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _lines_until(process: subprocess.Popen[str], done: Callable[[str], bool]) -> list[str]:
+    """The command's output up to the line ``done`` accepts, or to its exit (bounded by
+    the test's timeout: readline returns at each line or at the end of the output)."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        if done(line):
+            break
+    return lines
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+REPO = Path(__file__).resolve().parents[2]
+#: settings the sample file provides; the test's own environment must not mask them
+RUN_SETTINGS = {
+    "AzureWebJobsStorage",
+    "SYNC_STORAGE",
+    "SECRETS_KEY",
+    "ADMIN_KEY",
+    "AZURE_DEVOPS_BASE_URL",
+    "CONVISO_API_URL",
+    "FUNCTIONS_URL",
+}
+
+
+@pytest.mark.timeout(180)
+def test_make_run_serves_health_with_the_sample_settings_copied_as_they_are(
+    tmp_path: Path,
+) -> None:
+    """Issue 21: ``cp local.settings.sample.json local.settings.json && make run`` works:
+    emulators start, a development SECRETS_KEY is made and kept, the banner names the
+    admin page and its key, and /api/health answers 200."""
+    shutil.copy(REPO / "local.settings.sample.json", tmp_path / "local.settings.json")
+    process = _run_with_sample(tmp_path)
+    try:
+        lines = _lines_until(process, lambda line: line.startswith("ready"))
+        output = "\n".join(lines)
+        assert lines and lines[-1].startswith("ready"), output
+        assert "Azure Boards emulator" in output and "Conviso emulator" in output, output
+        functions = next(line.split()[1] for line in lines if line.startswith("functions "))
+        assert httpx.get(f"{functions}/api/health", timeout=10).status_code == 200
+        admin_key = (tmp_path / ".azurite" / "dev-admin-key").read_text().strip()
+        assert f"{functions}/api/console" in output and admin_key in output, output
+        assert (tmp_path / ".azurite" / "dev-secrets-key").exists()
+        session = httpx.get(
+            f"{functions}/api/console/session", headers={"x-functions-key": admin_key}, timeout=10
+        )
+        assert session.status_code == 200
+    finally:
+        _stop(process)
+
+
+@pytest.mark.timeout(120)
+def test_make_run_stops_with_a_message_when_the_secrets_key_is_wrong(tmp_path: Path) -> None:
+    sample = json.loads((REPO / "local.settings.sample.json").read_text())
+    sample["Values"]["SECRETS_KEY"] = "not-a-fernet-key"
+    (tmp_path / "local.settings.json").write_text(json.dumps(sample))
+    process = _run_with_sample(tmp_path)
+    try:
+        output = "\n".join(_lines_until(process, lambda line: line.startswith("ready")))
+        assert process.wait(timeout=60) != 0
+        assert "SECRETS_KEY is set but is not a Fernet key" in output, output
+        assert "ready" not in output
+    finally:
+        if process.poll() is None:
+            _stop(process)

@@ -6,8 +6,9 @@ move it back and skip the changes in between.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .errors import StaleEntity
 from .keys import encode_part, join_key
@@ -56,6 +57,28 @@ class WatermarkStore:
         if stored is not None and to_utc(value) <= stored:
             return etag  # never backwards; equal is a no-op
         return self._table.replace(entity, etag)
+
+    def record_run(self, integration_id: str, name: str, report: dict[str, Any]) -> None:
+        """What the latest run of ``name`` (e.g. the Conviso poll) did and when: one row,
+        overwritten each run, for the admin page and ``/api/health`` (R18)."""
+        self._table.upsert(
+            {
+                "PartitionKey": check_integration_id(integration_id),
+                "RowKey": self._key(f"run:{name}"),
+                "report": json.dumps(report, separators=(",", ":"), default=str)[:30_000],
+                "updated_at": now(),
+            }
+        )
+
+    def last_run(self, integration_id: str, name: str) -> dict[str, Any] | None:
+        row = self._table.get(check_integration_id(integration_id), self._key(f"run:{name}"))
+        if row is None:
+            return None
+        try:
+            report = json.loads(str(row.get("report") or "{}"))
+        except ValueError:
+            return None
+        return report if isinstance(report, dict) else None
 
     @staticmethod
     def _key(name: str) -> str:
