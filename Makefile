@@ -44,7 +44,7 @@ demo: bootstrap
 
 # The reliability scenarios at the issue's full counts (docs/reliability.md); make test runs them small.
 reliability: bootstrap
-	RELIABILITY_FULL=1 $(BIN)/python -m pytest -s -p no:cacheprovider tests/reliability
+	RELIABILITY_FULL=1 $(BIN)/python -m pytest -s -p no:cacheprovider tests/reliability tests/property
 
 # Every benchmark at full size on 127.0.0.1; writes docs/performance.md and bench/results/.
 bench: bootstrap

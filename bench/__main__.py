@@ -42,17 +42,28 @@ class Sizes:
     backfill: int
     profile_events: int
     transport_operations: int
+    #: issue 20: the poll's latency (changes, NCRONTAB schedule, seconds they are spread over)
+    poll_changes: int
+    poll_schedule: str
+    poll_spread: float
+    quiet_polls: int
+    quiet_hooks: int
+    stored_events: int
+    #: the consumption limit the backfill runs against (budget, window, cost)
+    backfill_limit: tuple[float, float, float]
 
 
 FULL = Sizes(
     count_events=50, throughput_events=200, acceptance_requests=300, runs=5,
     cold_start_runs=9, memory_events=10_000, backfill=10_000, profile_events=300,
-    transport_operations=300,
+    transport_operations=300, poll_changes=100, poll_schedule="0 * * * * *", poll_spread=180.0,
+    quiet_polls=20, quiet_hooks=1000, stored_events=10_000, backfill_limit=(200.0, 10.0, 2.0),
 )  # fmt: skip
 SMOKE = Sizes(
     count_events=3, throughput_events=4, acceptance_requests=4, runs=1,
     cold_start_runs=1, memory_events=20, backfill=12, profile_events=0,
-    transport_operations=5,
+    transport_operations=5, poll_changes=3, poll_schedule="*/2 * * * * *", poll_spread=1.0,
+    quiet_polls=2, quiet_hooks=5, stored_events=120, backfill_limit=(8.0, 0.5, 1.0),
 )  # fmt: skip
 
 
@@ -67,7 +78,8 @@ def run_all(stack: Stack, sizes: Sizes, *, only: set[str] | None = None) -> dict
 
     cs = stack.azurite.connection_string
     wanted = only or {"counts", "throughput", "latency", "acceptance", "cold_start", "memory",
-                      "backfill", "profile", "transport"}  # fmt: skip
+                      "backfill", "profile", "transport", "poll_latency", "idle",
+                      "storage"}  # fmt: skip
     results: dict[str, Any] = {}
 
     def timed(name: str, work: Any) -> None:
@@ -91,7 +103,10 @@ def run_all(stack: Stack, sizes: Sizes, *, only: set[str] | None = None) -> dict
         s, cs, requests=sizes.acceptance_requests, runs=sizes.runs)))  # fmt: skip
     timed("cold_start", lambda: measure_cold_start(runs=sizes.cold_start_runs))
     timed("memory", lambda: measure_memory(stack, events=sizes.memory_events))
-    timed("backfill", lambda: _backfill(stack, sizes.backfill))
+    timed("backfill", lambda: _backfill(stack, sizes))
+    timed("poll_latency", lambda: _poll_latency(stack, sizes))
+    timed("idle", lambda: on_app(lambda s: _idle(s, cs, sizes)))
+    timed("storage", lambda: _storage(cs, sizes))
     if sizes.profile_events:
         timed("profile", lambda: on_app(lambda s: _profile(s, sizes.profile_events)))
     timed("transport", lambda: measure_transport(
@@ -99,21 +114,46 @@ def run_all(stack: Stack, sizes: Sizes, *, only: set[str] | None = None) -> dict
     return results
 
 
-def _backfill(stack: Stack, size: int) -> dict[str, Any]:
-    """Issue 7's benchmark (``bench/backfill.py``), when it is there."""
-    try:
-        from .backfill import measure
-    except ImportError:
-        return {"pending": "bench/backfill.py is not there yet"}
+def _backfill(stack: Stack, sizes: Sizes) -> dict[str, Any]:
+    """Issues 7 and 20 (``bench/backfill.py``): the backfill against the emulated limit."""
     from dataclasses import asdict
 
+    from localdev.boards_emulator import RateLimit
+
+    from .backfill import measure
+
+    budget, window, cost = sizes.backfill_limit
     figures = measure(
-        size=size, connection_string=stack.azurite.connection_string,
+        size=sizes.backfill, connection_string=stack.azurite.connection_string,
         boards=stack.boards, conviso=stack.conviso,
+        rate_limit=RateLimit(budget=budget, window=window, cost=cost),
     )  # fmt: skip
     stack.boards.reset()
     stack.conviso.reset()
     return asdict(figures)
+
+
+def _poll_latency(stack: Stack, sizes: Sizes) -> dict[str, Any]:
+    from .poll_latency import measure_poll_latency
+
+    return measure_poll_latency(
+        stack, changes=sizes.poll_changes, schedule=sizes.poll_schedule, spread=sizes.poll_spread
+    )
+
+
+def _idle(sync: Any, connection_string: str, sizes: Sizes) -> dict[str, Any]:
+    from .idle import measure_quiet_hooks, measure_quiet_polls
+    from .stack import fresh_driver
+
+    polls = measure_quiet_polls(sync, connection_string, polls=sizes.quiet_polls)
+    hooks = measure_quiet_hooks(fresh_driver(sync), connection_string, hooks=sizes.quiet_hooks)
+    return {"polls": polls, "hooks": hooks}
+
+
+def _storage(connection_string: str, sizes: Sizes) -> dict[str, Any]:
+    from .idle import measure_event_storage
+
+    return measure_event_storage(connection_string, events_total=sizes.stored_events)
 
 
 def _profile(sync: Any, events: int) -> dict[str, Any]:

@@ -72,12 +72,14 @@ def measure_memory(stack: Stack, *, events: int, vulnerabilities: int = 50) -> d
 
 
 def _events(snapshots: list[dict[str, Any]], count: int) -> list[list[dict[str, Any]]]:
-    """Rounds of one snapshot per vulnerability, status alternating, each one newer."""
+    """Rounds of one snapshot per vulnerability, status alternating, each one newer. The
+    first round is IDENTIFIED, as a new vulnerability is: one create each (a card created
+    straight into IN_PROGRESS would be two requests, the create and its move, R5)."""
     base = datetime.now(UTC)
     rounds, made = [], 0
     while made < count:
         n = len(rounds)
-        status = "IN_PROGRESS" if n % 2 == 0 else "IDENTIFIED"
+        status = "IDENTIFIED" if n % 2 == 0 else "IN_PROGRESS"
         at = (base + timedelta(seconds=n + 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         take = snapshots[: count - made]
         rounds.append([{**s, "status": status, "updatedAt": at} for s in take])

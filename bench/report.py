@@ -98,6 +98,7 @@ def _other_rows(r: dict[str, Any]) -> list[Row]:
                     f"DevOps writes in all; RSS {m['warm_kib'] / 1024:.1f} → "
                     f"{m['end_kib'] / 1024:.1f} MiB)",
                     m["growth_mib"] <= 10))  # fmt: skip
+    out += _issue20_rows(r)
     b = r.get("backfill")
     if b and "pending" in b:
         out.append(("Backfill: Azure DevOps requests per vulnerability; duplicates", "≤ 1.05; 0",
@@ -112,6 +113,61 @@ def _other_rows(r: dict[str, Any]) -> list[Row]:
                     f"{b['throttled_answers']} answers 429 on purpose, "
                     f"{b['second_run_writes']} writes on a second run, {b['seconds']:g} s)",
                     per_card <= 1.05 and b["duplicates"] == 0 and b["missing"] == 0))  # fmt: skip
+    return out
+
+
+def _issue20_rows(r: dict[str, Any]) -> list[Row]:
+    """Issue 20's goals: latency without events, idle cost, storage, the limited backfill."""
+    out: list[Row] = []
+    if p := r.get("poll_latency"):
+        p95 = p.get("p95_seconds")
+        out.append(("Conviso change, no event sent → its card (poll timer), p95", "≤ 60 s",
+                    f"{p95} s (p50 {p['p50_seconds']} s, max {p['max_seconds']} s; "
+                    f"{p['reached']} of {p['changes']} changes, schedule `{p['schedule']}`, "
+                    f"spread over {p['spread_seconds']:g} s)",
+                    p95 is not None and p95 <= 60 and p["reached"] == p["changes"]))  # fmt: skip
+    if i := r.get("idle"):
+        polls, hooks = i["polls"], i["hooks"]
+        out.append(
+            (
+                "Quiet poll: Conviso; Azure DevOps requests per integration",
+                "1; 0",
+                f"{polls['conviso_per_poll']:g}; {polls['azure_devops_per_poll']:g} "
+                f"({polls['polls']} polls)",
+                polls["conviso_per_poll"] == 1 and polls["azure_devops_per_poll"] == 0,
+            )
+        )
+        zero = (hooks["table_writes_per_hook"], hooks["queue_messages_per_hook"],
+                hooks["delivery_rows_per_hook"])  # fmt: skip
+        out.append(("Unrelated hook: Table writes; queue messages; delivery rows", "0; 0; 0",
+                    "; ".join(f"{v:g}" for v in zero) + f" ({hooks['hooks']} hooks)",
+                    zero == (0, 0, 0)))  # fmt: skip
+    if s := r.get("storage"):
+        out.append(
+            (
+                "Event-id rows after a purge, over the events (retention window)",
+                f"≤ {s['bound']} (the window's events)",
+                f"{s['highest_rows_after_a_purge']} at most ({s['events']} events over "
+                f"{s['simulated_days']} simulated days, {s['retention_days']}-day retention, "
+                f"{s['purged']} purged)",
+                s["highest_rows_after_a_purge"] <= s["bound"],
+            )
+        )
+    b = r.get("backfill") or {}
+    if lim := b.get("limit"):
+        ok = (lim["ratio"] is not None and lim["ratio"] <= 1.15
+              and lim["refused_per_1000"] <= 1 and b["duplicates"] == 0
+              and lim["progress_notes_during_run"] > 0)  # fmt: skip
+        out.append(("Backfill against the rate-limited emulator: wall time ÷ the limit's "
+                    "time; refused per 1,000; duplicates; progress during the run",
+                    "≤ 1.15; ≤ 1; 0; visible",
+                    f"{lim['ratio']} ({b['seconds']:g} s vs {lim['limit_seconds']:g} s for "
+                    f"{lim['charged_tstu']:g} TSTUs at {lim['budget_tstu']:g} per "
+                    f"{lim['window_seconds']:g} s, ×{lim['compression']:g} compressed); "
+                    f"{lim['refused_per_1000']:g}; {b['duplicates']}; "
+                    f"{lim['progress_notes_during_run']} progress notes "
+                    f"({b['size']} vulnerabilities, {b['cards']} cards, {lim['delayed']} "
+                    f"requests held)", ok))  # fmt: skip
     return out
 
 

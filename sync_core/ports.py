@@ -6,7 +6,7 @@ benchmarks may pass anything with the same methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -67,5 +67,11 @@ class Conviso(Protocol):
     ) -> Vulnerability: ...
 
     def iter_issues(
-        self, company_id: str, *, since: datetime | None = None, per_page: int = 100
+        self,
+        company_id: str,
+        *,
+        since: datetime | None = None,
+        per_page: int = 100,
+        start_page: int = 1,
+        on_page: Callable[[Any], None] | None = None,
     ) -> Iterator[Vulnerability]: ...

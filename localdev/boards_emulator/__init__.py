@@ -10,6 +10,7 @@ from .app import AuthFailure
 from .emulator import BoardsEmulator
 from .faults import Fault, RecordedRequest
 from .hooks import DEFAULT_RETRY_DELAYS, Delivery
+from .ratelimit import RateLimit, RateLimiter
 from .world import DEFAULT_SEED, load_seed
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "BoardsEmulator",
     "Delivery",
     "Fault",
+    "RateLimit",
+    "RateLimiter",
     "RecordedRequest",
     "load_seed",
 ]

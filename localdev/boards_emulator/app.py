@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from . import resources as r
 from .faults import FaultPlan, RecordedRequest, Recorder
 from .hooks import HookDispatcher, Subscriptions
+from .ratelimit import RESOURCE, RateLimiter
 from .wiql import run_wiql
 from .work_items import WorkItemStore, now_iso
 from .world import ApiError, Person, World
@@ -84,6 +85,9 @@ class BoardsApp:
         self.org_url = org_url
         self.bearer_tokens: set[str] = set()
         self.auth_failure: AuthFailure = "signin_203"
+        #: Azure DevOps' consumption limit (``ratelimit.py``); None: unthrottled (default)
+        self.limiter: RateLimiter | None = None
+        self.sleep: Callable[[float], None] = time.sleep
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             (m, re.compile(p, re.IGNORECASE), h) for m, p, h in self._table()
         ]
@@ -109,6 +113,7 @@ class BoardsApp:
             ("GET", types, self.list_types),
             ("GET", types + r"/(?P<type>[^/]+)", self.get_type),
             ("GET", types + r"/(?P<type>[^/]+)/states", self.list_states),
+            ("GET", types + r"/(?P<type>[^/]+)/fields", self.list_type_fields),
             ("POST", rf"/(?P<project>{_SEG})/_apis/wit/workitems/\$(?P<type>[^/]+)", self.create),
             ("GET", optional_project + r"/_apis/wit/workitems/(?P<id>\d+)", self.get_item),
             ("PATCH", optional_project + r"/_apis/wit/workitems/(?P<id>\d+)", self.update),
@@ -156,6 +161,16 @@ class BoardsApp:
         who = self._authenticate(request)
         if isinstance(who, Response):
             return who
+        limiter = self.limiter
+        if limiter is not None:
+            verdict = limiter.admit(who.id, request.method)
+            entry.throttle_delay = verdict.delay
+            if verdict.refused:
+                error = ApiError(429, _fault_message(429), "RequestBlockedException")
+                return _error(error, {**extra_headers, **verdict.headers})
+            if verdict.delay > 0:  # held as the service holds it, outside the world's lock
+                self.sleep(verdict.delay)
+            extra_headers.update(verdict.headers)
         try:
             status, body = self._dispatch(request, raw, who)
         except ApiError as error:
@@ -318,6 +333,24 @@ class BoardsApp:
         project = self.world.project(call.args["project"])
         process_type = project.work_item_type(call.args["type"])
         return 200, r.listing([r.state_json(s) for s in process_type.states])
+
+    def list_type_fields(self, call: Call) -> tuple[int, Any]:
+        """``workitemtypes/{type}/fields`` (wit 7.1 ``Work Item Types Field - List``):
+        ``$expand=allowedValues`` (or ``all``) adds allowedValues and defaultValue."""
+        project = self.world.project(call.args["project"])
+        process_type = project.work_item_type(call.args["type"])
+        expand = str(call.request.args.get("$expand") or "none").lower()
+        if expand not in {"none", "allowedvalues", "dependentfields", "all"}:
+            raise ApiError(
+                400,
+                f"The value '{call.request.args.get('$expand')}' is not valid for $expand.",
+                "InvalidArgumentValueException",
+            )
+        values = [
+            r.type_field_json(self.org_url(), spec, expand=expand in {"allowedvalues", "all"})
+            for spec in process_type.fields.values()
+        ]
+        return 200, r.listing(values)
 
     # -------------------------------------------------------------- work items
 
@@ -542,7 +575,7 @@ def _fault_message(status: int) -> str:
     if status == 429:
         return (
             "TF400733: The request has been canceled: Request was blocked due to exceeding "
-            "usage of resource 'WorkItemTrackingResource' in namespace 'User'."
+            f"usage of resource '{RESOURCE}' in namespace 'User'."
         )
     return f"The emulator was told to answer {status}."
 

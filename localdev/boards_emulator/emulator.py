@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from . import resources as r
 from .app import AuthFailure, BoardsApp
 from .faults import Fault, FaultPlan, RecordedRequest, Recorder
 from .hooks import DEFAULT_RETRY_DELAYS, Delivery, HookDispatcher, Subscriptions
+from .ratelimit import RateLimit, RateLimiter
 from .work_items import STATE, WorkItemStore
 from .world import ApiError, BoardState, World, load_seed
 
@@ -35,6 +37,7 @@ class BoardsEmulator:
         port: int = 0,
         hook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         hook_timeout: float = 10.0,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         spec = dict(seed) if isinstance(seed, Mapping) else load_seed(seed)
         self._spec = spec
@@ -58,6 +61,7 @@ class BoardsEmulator:
             hooks=self.hooks, faults=self.faults, recorder=self.recorder, lock=self._lock,
             org_url=org_url,
         )  # fmt: skip
+        self.set_rate_limit(rate_limit)
 
     # -------------------------------------------------------------- lifecycle
 
@@ -85,6 +89,7 @@ class BoardsEmulator:
             self.app.subscriptions = self.subscriptions
             self.app.bearer_tokens.clear()
             self.app.auth_failure = "signin_203"
+            self.app.limiter = None
             self.faults.clear()
             self.recorder.clear()
 
@@ -323,6 +328,28 @@ class BoardsEmulator:
 
     def clear_faults(self) -> None:
         self.faults.clear()
+
+    # ------------------------------------------------------- consumption limit
+
+    def set_rate_limit(
+        self,
+        limit: RateLimit | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> RateLimiter | None:
+        """Charge every authenticated request against Azure DevOps' consumption limit
+        (``ratelimit.py``), or, with None, stop (the default, and what ``reset`` does).
+        ``clock``/``sleep`` let a test drive time instead of waiting for it."""
+        limiter = None if limit is None else RateLimiter(limit, clock=clock)
+        self.app.sleep = sleep
+        self.app.limiter = limiter
+        return limiter
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The limiter in force: its ``counts`` (served, delayed, refused) and ``usage``."""
+        return self.app.limiter
 
     # ------------------------------------------------------------- recording
 

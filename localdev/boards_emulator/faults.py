@@ -71,6 +71,8 @@ class RecordedRequest:
     body: Any
     status: int | None = None
     response: Any = None
+    #: seconds the consumption limit held this request before answering (ratelimit.py)
+    throttle_delay: float = 0.0
 
     def json_body(self) -> Any:
         return self.body

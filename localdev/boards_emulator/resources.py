@@ -9,6 +9,7 @@ from .work_items import WorkItemRecord
 from .world import (
     BoardState,
     ClassificationNode,
+    FieldSpec,
     Person,
     ProcessType,
     ProjectState,
@@ -196,6 +197,24 @@ def work_item_type_json(
         "url": url,
         "_links": {"self": {"href": url}},
     }
+
+
+def type_field_json(org_url: str, spec: FieldSpec, *, expand: bool) -> dict[str, Any]:
+    """``WorkItemTypeFieldWithReferences`` (specs: wit 7.1 httpExamples
+    ``workItemTypesField/GET__workItemType_fields[_expand].json``)."""
+    body: dict[str, Any] = {"alwaysRequired": spec.always_required}
+    if spec.help_text:
+        body["helpText"] = spec.help_text
+    body["defaultValue"] = spec.default_value
+    if expand:
+        body["allowedValues"] = list(spec.allowed_values)
+        body["dependentFields"] = []
+    body.update(
+        referenceName=spec.reference_name,
+        name=spec.name,
+        url=f"{org_url}/_apis/wit/fields/{spec.reference_name}",
+    )
+    return body
 
 
 def state_json(state: tuple[str, str, str]) -> dict[str, Any]:

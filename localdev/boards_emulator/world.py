@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ __all__ = [
     "ApiError",
     "BoardState",
     "ClassificationNode",
+    "FieldSpec",
     "Person",
     "ProcessType",
     "ProjectState",
@@ -40,6 +42,7 @@ class ApiError(Exception):
         *,
         headers: dict[str, str] | None = None,
         type_name: str | None = None,
+        custom_properties: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -47,13 +50,16 @@ class ApiError(Exception):
         self.type_key = type_key
         self.headers = headers or {}
         self.type_name = type_name
+        self.custom_properties = custom_properties
 
     def body(self) -> dict[str, Any]:
         type_name = (
             self.type_name or f"Microsoft.VisualStudio.Services.Emulated.{self.type_key}, Emulator"
         )
+        extra = {"customProperties": self.custom_properties} if self.custom_properties else {}
         return {
             "$id": "1",
+            **extra,
             "innerException": None,
             "message": self.message,
             "typeName": type_name,
@@ -90,12 +96,88 @@ class Person:
 
 
 @dataclass(frozen=True)
+class FieldSpec:
+    """One field of a work item type, as ``workitemtypes/{type}/fields?$expand=
+    allowedValues`` lists it (wit 7.1 ``WorkItemTypeFieldWithReferences``)."""
+
+    reference_name: str
+    name: str
+    allowed_values: tuple[str, ...] = ()
+    always_required: bool = False
+    default_value: Any = None
+    help_text: str | None = None
+
+
+def _core_fields(states: tuple[tuple[str, str, str], ...]) -> list[FieldSpec]:
+    """The System fields every type has. Which are required, their defaults and allowed
+    values follow the real Bug's answer (specs/azure-devops wit 7.1 httpExamples
+    ``workItemTypesField/GET__workItemType_fields_expand.json``: Title, AreaId and
+    IterationId always required; State required, defaulting to the initial state)."""
+    initial = next((n for n, c, _ in states if c == "Proposed"), states[0][0])
+    plain = [
+        ("System.Description", "Description"), ("System.Reason", "Reason"),
+        ("System.Tags", "Tags"), ("System.History", "History"),
+        ("System.AreaPath", "Area Path"), ("System.IterationPath", "Iteration Path"),
+        ("System.AssignedTo", "Assigned To"), ("System.Id", "ID"), ("System.Rev", "Rev"),
+        ("System.TeamProject", "Team Project"), ("System.WorkItemType", "Work Item Type"),
+        ("System.CreatedDate", "Created Date"), ("System.CreatedBy", "Created By"),
+        ("System.ChangedDate", "Changed Date"), ("System.ChangedBy", "Changed By"),
+        ("System.AuthorizedDate", "Authorized Date"), ("System.RevisedDate", "Revised Date"),
+        ("System.Watermark", "Watermark"), ("System.CommentCount", "Comment Count"),
+        ("System.BoardColumn", "Board Column"), ("System.BoardColumnDone", "Board Column Done"),
+        ("System.BoardLane", "Board Lane"), ("System.NodeName", "Node Name"),
+    ]  # fmt: skip
+    return [
+        FieldSpec("System.Title", "Title", always_required=True),
+        FieldSpec("System.AreaId", "Area ID", always_required=True),
+        FieldSpec("System.IterationId", "Iteration ID", always_required=True),
+        FieldSpec("System.State", "State", tuple(sorted(n for n, _, _ in states)), True, initial),
+        *(FieldSpec(ref, name) for ref, name in plain),
+    ]
+
+
+#: Process fields of a type the seed gives none for: what the emulator always accepted.
+#: Priority, Severity and Value Area as the real Bug lists them (same example file).
+_DEFAULT_PROCESS_FIELDS: tuple[dict[str, Any], ...] = (
+    {"referenceName": "Microsoft.VSTS.Common.Priority", "name": "Priority",
+     "allowedValues": ["1", "2", "3", "4"], "defaultValue": 2},
+    {"referenceName": "Microsoft.VSTS.Common.Severity", "name": "Severity",
+     "allowedValues": ["1 - Critical", "2 - High", "3 - Medium", "4 - Low"],
+     "defaultValue": "3 - Medium"},
+    {"referenceName": "Microsoft.VSTS.Common.ValueArea", "name": "Value Area",
+     "allowedValues": ["Architectural", "Business"], "alwaysRequired": True,
+     "defaultValue": "Business"},
+    {"referenceName": "Microsoft.VSTS.TCM.ReproSteps", "name": "Repro Steps"},
+    {"referenceName": "Microsoft.VSTS.Common.AcceptanceCriteria", "name": "Acceptance Criteria"},
+    {"referenceName": "Microsoft.VSTS.Scheduling.RemainingWork", "name": "Remaining Work"},
+    {"referenceName": "Microsoft.VSTS.Common.StateChangeDate", "name": "State Change Date"},
+)  # fmt: skip
+
+
+def _field_spec(spec: dict[str, Any]) -> FieldSpec:
+    return FieldSpec(
+        reference_name=spec["referenceName"],
+        name=spec.get("name") or spec["referenceName"],
+        allowed_values=tuple(str(v) for v in spec.get("allowedValues", ())),
+        always_required=bool(spec.get("alwaysRequired", False)),
+        default_value=spec.get("defaultValue"),
+        help_text=spec.get("helpText"),
+    )
+
+
+@dataclass(frozen=True)
 class ProcessType:
     name: str
     reference_name: str
     color: str
     icon: str
     states: tuple[tuple[str, str, str], ...]  # (name, category, color)
+    #: the type's fields by lower-case reference name (reference names compare without
+    #: regard to case); a test may mark one required (``World.require_field``)
+    fields: dict[str, FieldSpec] = field(default_factory=dict, compare=False, hash=False)
+
+    def field_spec(self, reference_name: str) -> FieldSpec | None:
+        return self.fields.get(reference_name.lower())
 
     def state_names(self) -> list[str]:
         return [s[0] for s in self.states]
@@ -464,6 +546,19 @@ class World:
             self.people[name] = Person(person_id, name, f"{slug}@fabrikam.example")
         return self.people[name]
 
+    def require_field(
+        self, project: str, work_item_type: str, reference_name: str, *, required: bool = True
+    ) -> None:
+        """An organization admin marks a field of the type required (process editor,
+        "Required" on the field's Options tab): a create without it is refused (R21)."""
+        process_type = self.project(project).work_item_type(work_item_type)
+        spec = process_type.field_spec(reference_name)
+        if spec is None:
+            raise KeyError(f"{work_item_type} has no field {reference_name}")
+        process_type.fields[spec.reference_name.lower()] = dataclass_replace(
+            spec, always_required=required
+        )
+
     def wef_fields(self) -> set[str]:
         return {f for project in self.projects for b in project.boards() for f in b.wef_fields()}
 
@@ -477,10 +572,13 @@ def _person(spec: dict[str, Any]) -> Person:
 
 
 def _process_type(name: str, spec: dict[str, Any]) -> ProcessType:
+    states = tuple((s[0], s[1], s[2]) for s in spec["states"])
+    specs = [*_core_fields(states), *map(_field_spec, spec.get("fields", _DEFAULT_PROCESS_FIELDS))]
     return ProcessType(
         name=name,
         reference_name=spec["referenceName"],
         color=spec["color"],
         icon=spec["icon"],
-        states=tuple((s[0], s[1], s[2]) for s in spec["states"]),
+        states=states,
+        fields={f.reference_name.lower(): f for f in specs},
     )

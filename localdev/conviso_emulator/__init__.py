@@ -84,6 +84,8 @@ class ConvisoEmulator:
         self.scan_missed = self.store.scan_missed
         self.update_issue = self.store.update_issue
         self.delete_issue = self.store.delete_issue
+        self.set_asset_tags = self.store.set_asset_tags
+        self.set_sla = self.store.set_sla
         self.get_issue = self.store.get_issue
 
     # ------------------------------------------------------------------ lifecycle

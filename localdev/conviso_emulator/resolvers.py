@@ -254,6 +254,7 @@ def _asset_view(store: ConvisoStore, asset: AssetRecord) -> dict[str, Any]:
         "id": asset.id,
         "name": asset.name,
         "url": asset.url,
+        "assetsTagList": list(asset.tags),
         "createdAt": stamp,
         "updatedAt": stamp,
         "company": _company_view(store.companies[asset.company_id]),
@@ -323,4 +324,16 @@ def _issue_view(store: ConvisoStore, issue: IssueRecord) -> dict[str, Any]:
         "impactDescription": "",
         "stepsToReproduce": "",
         "summary": "",
+        "sla": _sla_view(issue.sla),
+    }
+
+
+def _sla_view(sla: dict[str, Any] | None) -> dict[str, Any] | None:
+    if sla is None:
+        return None
+    due = sla.get("dueAt")
+    return {
+        "state": sla.get("state"),
+        "dueAt": _stamp(due) if isinstance(due, datetime) else due,
+        "daysRemaining": sla.get("daysRemaining"),
     }

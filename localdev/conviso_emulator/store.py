@@ -84,6 +84,8 @@ class AssetRecord:
     name: str
     created_at: datetime
     url: str | None = None
+    #: ``Asset.assetsTagList``: the tags an analyst gives the asset in Conviso (R22)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -126,6 +128,9 @@ class IssueRecord:
     project_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
+    #: the remediation SLA (``IssueSla``: ``state``, ``dueAt``, ``daysRemaining``) or None;
+    #: Conviso computes it from the company's SLA policy, a test sets it (R20)
+    sla: dict[str, Any] | None = None
     #: fixed ``permittedStatus`` for a test; None = follow ``lifecycle``
     permitted_override: list[str] | None = None
     history: list[StatusChange] = field(default_factory=list)
@@ -165,12 +170,19 @@ class ConvisoStore:
             return company
 
     def add_asset(
-        self, company_id: str, name: str = "payments-api", *, id: str | None = None
+        self,
+        company_id: str,
+        name: str = "payments-api",
+        *,
+        id: str | None = None,
+        tags: list[str] | None = None,
     ) -> AssetRecord:
         with self.lock:
             if company_id not in self.companies:
                 raise KeyError(f"no company {company_id}")
-            asset = AssetRecord(id or str(next(self._ids)), company_id, name, self._now())
+            asset = AssetRecord(
+                id or str(next(self._ids)), company_id, name, self._now(), tags=list(tags or [])
+            )
             self.assets[asset.id] = asset
             return asset
 
@@ -271,9 +283,42 @@ class ConvisoStore:
             issue.updated_at = self._bump(issue, at)
             return copy.deepcopy(issue)
 
-    def delete_issue(self, issue_id: str) -> None:
+    def set_asset_tags(self, asset_id: str, tags: list[str]) -> AssetRecord:
+        """An analyst retags the asset; its issues' ``updatedAt`` does not move (a tag is
+        the asset's, not the issue's)."""
         with self.lock:
-            del self.issues[issue_id]
+            asset = self.assets.get(str(asset_id))
+            if asset is None:
+                raise KeyError(f"no asset {asset_id}")
+            asset.tags = list(tags)
+            return copy.deepcopy(asset)
+
+    def set_sla(
+        self,
+        issue_id: str,
+        *,
+        state: str,
+        due_at: datetime | None,
+        days_remaining: int | None = None,
+        at: datetime | None = None,
+    ) -> IssueRecord:
+        """Conviso's SLA of the issue moves (a new due date, APPROACHING, BREACHED); the
+        issue's ``updatedAt`` moves with it, so the incremental pass (R13) picks it up."""
+        with self.lock:
+            issue = self._issue(issue_id)
+            issue.sla = {
+                "state": state,
+                "dueAt": due_at.astimezone(UTC).replace(microsecond=0) if due_at else None,
+                "daysRemaining": days_remaining,
+            }
+            issue.updated_at = self._bump(issue, at)
+            return copy.deepcopy(issue)
+
+    def delete_issue(self, issue_id: str) -> None:
+        """The issue is gone from Conviso (deleted, or its branch removed): ``issue(id:)``
+        answers "Couldn't find Issue" from now on (R25)."""
+        with self.lock:
+            del self.issues[str(issue_id)]
 
     def get_issue(self, issue_id: str) -> IssueRecord:
         with self.lock:

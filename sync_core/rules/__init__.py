@@ -34,7 +34,7 @@ from .models import (
 )
 from .outbound import is_stale, plan_outbound, record_applied
 from .position import Reading, position_fields, read_position
-from .routing import route_for
+from .routing import needs_asset_tags, route_for
 from .severity import passes_policy, priority_for
 from .targets import target_of
 from .vocabulary import (
@@ -82,6 +82,7 @@ __all__ = [
     "history_note",
     "is_stale",
     "is_status_move",
+    "needs_asset_tags",
     "passes_policy",
     "plan_inbound",
     "plan_outbound",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .models import BoardLayout, Route
 from .position import position_fields, read_position
 from .targets import target_of
-from .vocabulary import MAPPABLE_STATUSES, STATE_FIELD, ConvisoStatus
+from .vocabulary import MAPPABLE_STATUSES, STATE_FIELD, VANISHED, ConvisoStatus
 
 __all__ = ["route_problems"]
 
@@ -15,8 +15,11 @@ def _target_problems(route: Route, layout: BoardLayout) -> list[str]:
     problems: list[str] = []
     wit = route.work_item_type
     shown = {c.state_mappings.get(wit) for c in layout.columns}
-    for status, target in route.status_map.items():
-        where = f"status_map.{status.value}"
+    targets = [(status.value, target) for status, target in route.status_map.items()]
+    if route.vanished_target is not None:  # R25
+        targets.append((VANISHED, route.vanished_target))
+    for status_name, target in targets:
+        where = f"status_map.{status_name}"
         if target.state is not None and target.state not in layout.states:
             problems.append(f"{where}: state '{target.state}' does not exist for '{wit}'")
         elif target.state is not None and target.column is None and target.state not in shown:

@@ -54,6 +54,7 @@ class SkipReason(StrEnum):
     AMBIGUOUS_TARGET = "ambiguous_target"  # R7
     NOT_PERMITTED = "not_permitted"  # R7
     CONFIGURATION = "configuration"  # R14
+    VANISHED = "vanished"  # R25: Conviso no longer returns the vulnerability
 
 
 class _Decision(BaseModel):

@@ -87,6 +87,14 @@ def screen_inbound(
         return Skip(
             reason=SkipReason.NO_STATUS_CHANGE, message="neither State nor board column changed"
         )
+    if link.vanished_at is not None:
+        # R25: nothing in Conviso to change any more (its move there would be refused)
+        return Skip(
+            reason=SkipReason.VANISHED,
+            message=f"work item #{change.work_item_id} moved, but Conviso no longer returns "
+            f"vulnerability #{link.vulnerability_id}: nothing to change there",
+            level=Level.WARN,
+        )
     return None
 
 

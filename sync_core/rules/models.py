@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     SecretStr,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -24,8 +25,10 @@ from pydantic.alias_generators import to_camel
 from .vocabulary import (
     MAPPABLE_STATUSES,
     REQUIRED_PRIORITIES,
+    VANISHED,
     ConvisoStatus,
     Severity,
+    SlaState,
     StateCategory,
 )
 
@@ -37,6 +40,7 @@ __all__ = [
     "BoardLayout",
     "ConvisoConfig",
     "IntegrationConfig",
+    "IssueSla",
     "Link",
     "Priority",
     "Route",
@@ -66,11 +70,42 @@ class _ConvisoShape(BaseModel):
 class Asset(_ConvisoShape):
     id: str
     name: str = ""
+    #: the asset's tags (``Asset.assetsTagList``), which routes may be chosen by (R22);
+    #: None when the snapshot did not say (an event without them), () when it has none
+    assets_tag_list: tuple[str, ...] | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
 
     @field_validator("id", mode="before")
     @classmethod
     def _id_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _no_name(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @field_validator("assets_tag_list", mode="before")
+    @classmethod
+    def _no_tags(cls, value: object) -> object:
+        return () if value is None else value
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.assets_tag_list or ()
+
+    @property
+    def tags_known(self) -> bool:
+        return self.assets_tag_list is not None
+
+
+class IssueSla(_ConvisoShape):
+    """Conviso's remediation SLA of an issue (``IssueSla``, 2026 schema; R20)."""
+
+    state: SlaState | None = None
+    due_at: datetime | None = None
+    days_remaining: int | None = None
 
 
 class VulnerabilityDetail(_ConvisoShape):
@@ -84,6 +119,8 @@ class VulnerabilityDetail(_ConvisoShape):
     affected_version: str | None = None
     patched_version: str | None = None
     cve: str | None = None
+    cvss_score: float | None = None
+    cvss_metric: str | None = None
     url: str | None = None
     method: str | None = None
     parameters: str | None = None
@@ -107,6 +144,8 @@ class Vulnerability(_ConvisoShape):
     detail: VulnerabilityDetail = VulnerabilityDetail()
     updated_at: datetime
     permitted_status: tuple[ConvisoStatus, ...] | None = None
+    #: the remediation deadline (R20); None when Conviso does not say
+    sla: IssueSla | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -144,11 +183,45 @@ class StatusTarget(_Frozen):
         return self
 
 
+#: What a route may write into fields it names (R20, R21, R24): the key is what of the
+#: vulnerability goes there, the value the field's reference name.
+FieldKey = Literal[
+    "due_date", "cve", "cwe", "cvss", "vulnerability_id", "asset", "type", "severity",
+    "risk_accepted_until",
+]  # fmt: skip
+#: A field reference name as Azure DevOps spells them: ``Custom.CVE``,
+#: ``Microsoft.VSTS.Common.Severity`` (dot-separated identifiers).
+_FIELD_REFERENCE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+#: Fields the sync writes itself (card content, position, tags, notes) or Azure DevOps
+#: computes: a route's ``fields`` or ``defaults`` naming one would fight the sync.
+_OWNED_FIELDS = frozenset(
+    name.lower()
+    for name in (
+        "System.Title", "System.Description", "System.State", "System.Reason", "System.Tags",
+        "System.History", "System.AreaPath", "System.IterationPath", "System.BoardColumn",
+        "System.BoardColumnDone", "System.BoardLane", "System.Id", "System.Rev",
+        "System.WorkItemType", "System.TeamProject", "System.CreatedBy", "System.CreatedDate",
+        "System.ChangedBy", "System.ChangedDate", "Microsoft.VSTS.Common.Priority",
+    )
+)  # fmt: skip
+_TAG_MAX = 100
+
+
+def _field_reference_problem(name: str) -> str | None:
+    if not _FIELD_REFERENCE.match(name) or len(name) > 128:
+        return f"'{name}' is not a field reference name (e.g. Custom.CVE)"
+    if name.lower() in _OWNED_FIELDS or name.upper().startswith("WEF_"):
+        return f"'{name}' is written by the sync itself"
+    return None
+
+
 class Route(_Frozen):
     """Where an asset's vulnerabilities go ("configuration" in the seed)."""
 
     default: bool = False
     asset_id: str | None = Field(default=None, min_length=1, max_length=64)
+    #: Conviso asset tags: the route serves the assets holding any of them (R22)
+    asset_tags: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=50)
     project: str = Field(min_length=1, max_length=256)
     team: str = Field(min_length=1, max_length=256)
     board: str = Field(min_length=1, max_length=256)
@@ -157,11 +230,93 @@ class Route(_Frozen):
     area_path: str | None = Field(default=None, max_length=4000)
     iteration_path: str | None = Field(default=None, max_length=4000)
     status_map: dict[ConvisoStatus, StatusTarget]
+    #: where a card goes when Conviso no longer returns its vulnerability (R25): written
+    #: and read as ``status_map.VANISHED``, kept apart because it is no Conviso status
+    vanished_target: StatusTarget | None = Field(default=None, exclude=True)
+    #: vulnerability data written into fields the route names (R20, R21)
+    fields: dict[FieldKey, str] = {}
+    #: Conviso severity -> the value ``fields.severity`` takes (e.g. "1 - Critical")
+    severity_values: dict[Severity, str] = {}
+    #: values for fields the work item type requires, set on a new card (R21)
+    defaults: dict[str, str | int] = Field(default={}, max_length=50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _vanished_from_status_map(cls, data: object) -> object:
+        """``status_map.VANISHED`` is the configuration's spelling (R25)."""
+        if isinstance(data, dict) and isinstance(data.get("status_map"), dict):
+            status_map = dict(data["status_map"])
+            if VANISHED in status_map:
+                data = {**data, "vanished_target": status_map.pop(VANISHED)}
+                data["status_map"] = status_map
+        return data
+
+    @model_serializer(mode="wrap")
+    def _vanished_into_status_map(self, handler: Any) -> Any:
+        dumped = handler(self)
+        if isinstance(dumped, dict) and self.vanished_target is not None:
+            status_map = dict(dumped.get("status_map") or {})
+            status_map[VANISHED] = self.vanished_target.model_dump(mode="json")
+            dumped["status_map"] = status_map
+        return dumped
 
     @field_validator("asset_id", mode="before")
     @classmethod
     def _asset_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("asset_tags")
+    @classmethod
+    def _tags_are_names(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        cleaned = tuple(t.strip() for t in value)
+        if any(not t or len(t) > _TAG_MAX for t in cleaned):
+            raise ValueError(f"asset_tags are Conviso asset tags: 1-{_TAG_MAX} characters each")
+        if len({t.casefold() for t in cleaned}) != len(cleaned):
+            raise ValueError("asset_tags names a tag twice")
+        return cleaned
+
+    @field_validator("fields")
+    @classmethod
+    def _fields_are_references(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = [
+            f"fields.{key}: {problem}"
+            for key, name in value.items()
+            if (problem := _field_reference_problem(name))
+        ]
+        seen: dict[str, str] = {}
+        for key, name in value.items():
+            if name.lower() in seen:
+                problems.append(f"fields.{key}: '{name}' is also fields.{seen[name.lower()]}")
+            seen.setdefault(name.lower(), key)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("severity_values")
+    @classmethod
+    def _severity_values_text(cls, value: dict[Severity, str]) -> dict[Severity, str]:
+        if any(not v.strip() or len(v) > 256 for v in value.values()):
+            raise ValueError("severity_values are 1-256 characters each")
+        return value
+
+    @field_validator("defaults")
+    @classmethod
+    def _defaults_are_references(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+        problems = [
+            f"defaults.{name}: {problem}"
+            for name in value
+            if (problem := _field_reference_problem(name))
+        ]
+        problems += [
+            f"defaults.{name}: a value is 1-4000 characters"
+            for name, v in value.items()
+            if isinstance(v, str) and not 1 <= len(v) <= 4000
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     @field_validator("status_map")
     @classmethod
@@ -177,14 +332,40 @@ class Route(_Frozen):
 
     @model_validator(mode="after")
     def _default_or_asset(self) -> Route:
-        if self.default == (self.asset_id is not None):
-            raise ValueError("a route is either default (no asset_id) or names one asset_id")
+        chosen = [self.default, self.asset_id is not None, self.asset_tags is not None]
+        if sum(chosen) != 1:
+            raise ValueError(
+                "a route is either default, or names one asset_id, or names asset_tags"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _fields_fit_together(self) -> Route:
+        problems: list[str] = []
+        if self.severity_values and "severity" not in self.fields:
+            problems.append("severity_values needs fields.severity (the field they go to)")
+        if self.severity_values:
+            missing = [s.value for s in REQUIRED_PRIORITIES if s not in self.severity_values]
+            if missing:
+                problems.append(f"severity_values needs a value for {', '.join(missing)}")
+        mapped = {name.lower(): key for key, name in self.fields.items()}
+        problems += [
+            f"defaults.{name}: the field is already fields.{mapped[name.lower()]}"
+            for name in self.defaults
+            if name.lower() in mapped
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
     def key(self) -> str:
         """A stable name for the route, used in deliveries and caches."""
-        return "default" if self.default else f"asset-{self.asset_id}"
+        if self.default:
+            return "default"
+        if self.asset_tags is not None:
+            return "tags-" + ",".join(sorted(t.casefold() for t in self.asset_tags))
+        return f"asset-{self.asset_id}"
 
 
 class AuthConfig(_Frozen):
@@ -274,6 +455,16 @@ class IntegrationConfig(_Frozen):
             if route.asset_id in seen:
                 raise ValueError(f"asset {route.asset_id} has more than one custom route")
             seen.add(route.asset_id)
+        tag_routes: set[str] = set()
+        for route in value:
+            if route.asset_tags is None:
+                continue
+            if route.key in tag_routes:
+                # the first such route always wins (R22): the second would never be used
+                raise ValueError(
+                    f"two routes name the same asset_tags ({', '.join(route.asset_tags)})"
+                )
+            tag_routes.add(route.key)
         return value
 
 
@@ -353,6 +544,14 @@ class Link(_Frozen):
     #: the identity the integration's own writes were made as (read off their answers), so a
     #: revision by anyone else is known to be a person's
     writer_id: str | None = None
+    #: Conviso's values last applied to the card's mapped fields (``rules.fields``), by
+    #: what they are ("cve", "due_date"…), so a field is written again only when Conviso
+    #: changed it, never over a person's edit (R20, R21); None for links made before
+    applied_fields: dict[str, str] | None = None
+    #: the SLA states already said on the card, at most one note each (R20)
+    sla_noted: tuple[SlaState, ...] = ()
+    #: when the reconcile pass found that Conviso no longer returns the vulnerability (R25)
+    vanished_at: datetime | None = None
 
 
 class BoardChange(_Frozen):

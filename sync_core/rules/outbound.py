@@ -10,6 +10,7 @@ from __future__ import annotations
 from .board_fit import route_problems
 from .card import card_tags, card_title, describe, history_note, vulnerability_url
 from .decisions import CreateWorkItem, Decision, Level, Skip, SkipReason, UpdateWorkItem
+from .fields import applied_after, changed_fields, create_fields, noted_after, sla_note
 from .models import BoardLayout, IntegrationConfig, Link, Route, Vulnerability, WorkItemView
 from .position import position_fields, read_position
 from .severity import passes_policy, priority_for
@@ -58,9 +59,16 @@ def record_applied(
         "applied_status": vulnerability.status,
         "applied_severity": vulnerability.severity,
         "applied_updated_at": vulnerability.updated_at,
+        # R20, R21: Conviso's field values as applied; a later change of one is Conviso's
+        "applied_fields": applied_after(link, vulnerability),
+        # R25: Conviso returns the vulnerability (again)
+        "vanished_at": None,
     }
     if rev_written is not None:
         changes["last_rev_written"] = max(link.last_rev_written, rev_written)
+        # R20: a write of this snapshot carried its SLA note (a create says the deadline
+        # in its field instead), so that state is never said again
+        changes["sla_noted"] = noted_after(link, vulnerability)
     if written is not None:
         changes["card"] = written
         changes["writer_id"] = written.changed_by_id or link.writer_id
@@ -86,11 +94,16 @@ def _create(
     *,
     replaces: int | None,
 ) -> CreateWorkItem:
-    fields: FieldMap = {
-        TITLE_FIELD: card_title(vulnerability),
-        DESCRIPTION_FIELD: describe(config, vulnerability),
-        PRIORITY_FIELD: priority_for(config, vulnerability.severity),
-    }
+    # R21: the route's defaults and mapped fields first: nothing of them can replace what
+    # the sync itself writes (the configuration refuses those field names)
+    fields: FieldMap = create_fields(route, vulnerability)
+    fields.update(
+        {
+            TITLE_FIELD: card_title(vulnerability),
+            DESCRIPTION_FIELD: describe(config, vulnerability),
+            PRIORITY_FIELD: priority_for(config, vulnerability.severity),
+        }
+    )
     fields.update(creatable_position(route, layout, vulnerability.status))
     if route.lane is not None and layout.lane_field is not None:
         fields[layout.lane_field] = route.lane
@@ -189,13 +202,23 @@ def _update(
         if reading.status != status:
             fields.update(position_fields(route, layout, status, card))
     fields.update(_priority_change(vulnerability, config, link, card))
+    # R20, R21: the mapped fields Conviso changed, in the same patch (one write per change)
+    fields.update(changed_fields(route, vulnerability, link))
+    notes: list[str] = []
     reopen = status == ConvisoStatus.IDENTIFIED and link.applied_status in _REOPENED_FROM
     if reopen:
         previous = link.applied_status.value if link.applied_status else ""
-        fields[HISTORY_FIELD] = history_note(
-            f"Conviso vulnerability #{vulnerability.id} was found again by a scan after "
-            f"{previous}: the card is reopened (status IDENTIFIED)."
+        notes.append(
+            history_note(
+                f"Conviso vulnerability #{vulnerability.id} was found again by a scan after "
+                f"{previous}: the card is reopened (status IDENTIFIED)."
+            )
         )
+    deadline = sla_note(vulnerability, link)
+    if deadline is not None:
+        notes.append(deadline)
+    if notes:
+        fields[HISTORY_FIELD] = "".join(notes)
     if not fields:
         if not mapped:
             return Skip(

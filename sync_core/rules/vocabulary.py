@@ -35,6 +35,26 @@ class Severity(StrEnum):
     CRITICAL = "CRITICAL"
 
 
+class SlaState(StrEnum):
+    """Conviso's ``SlaState`` (2026 schema, ``IssueSla.state``): the remediation deadline's
+    standing. ``APPROACHING`` and ``BREACHED`` each add one note to the card (R20)."""
+
+    APPROACHING = "APPROACHING"
+    BREACHED = "BREACHED"
+    NOT_PARAMETERIZED = "NOT_PARAMETERIZED"
+    NOT_TRACKED = "NOT_TRACKED"
+    ON_TRACK = "ON_TRACK"
+    RESOLVED = "RESOLVED"
+
+
+#: SLA states that are said on the card, once each (R20).
+NOTED_SLA_STATES: tuple[SlaState, ...] = (SlaState.APPROACHING, SlaState.BREACHED)
+
+#: A status-map key that is no Conviso status: where a card goes when Conviso no longer
+#: returns its vulnerability (R25).
+VANISHED = "VANISHED"
+
+
 class StateCategory(StrEnum):
     """Azure Boards state categories; the API spells ``InProgress`` without a space."""
 

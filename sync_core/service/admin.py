@@ -21,7 +21,7 @@ from ..adapters.azure_devops import AuthenticationError, AzureDevOpsError, Confi
 from ..adapters.azure_devops.models import Subscription
 from ..edge import BadRequest, check_body
 from ..rules import IntegrationConfig, Level, route_problems
-from .check import route_path_findings
+from .check import route_field_findings, route_path_findings
 from .context import SyncContext
 from .errors import InvalidInput
 from .inbound import learn_writer_identity_on_save
@@ -232,6 +232,12 @@ def _check_against_boards(
             layout = boards.board_layout(
                 route.project, route.team, route.board, route.work_item_type
             )
+            # the named fields exist on the type, take the values written (R21)
+            problems += [
+                f"routes[{index}].{f.field}: {f.reason}"
+                for f in route_field_findings(boards, route)
+                if not f.ok
+            ]
         except AuthenticationError as exc:
             return [f"not checked against Azure DevOps: authentication failed ({exc})"]
         except ConfigurationError as exc:
@@ -247,6 +253,32 @@ def _check_against_boards(
     return warnings
 
 
+def _check_text(node: Any, path: str) -> None:
+    """Every string is Unicode that can be stored: JSON may escape half a surrogate pair
+    (``"\\ud800"``), which Python reads but no UTF-8 encoder (Table Storage's) accepts."""
+    if isinstance(node, str):
+        texts = [node]
+    elif isinstance(node, dict):
+        texts = [k for k in node if isinstance(k, str)]
+        for key, value in node.items():
+            _check_text(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        texts = []
+        for index, value in enumerate(node):
+            _check_text(value, f"{path}[{index}]")
+    else:
+        return
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            where = path.encode("utf-8", "replace").decode() or "body"
+            raise InvalidInput(
+                f"{where}: holds a lone surrogate escape (\\ud800-\\udfff); text must be "
+                "valid Unicode"
+            ) from None
+
+
 def put_integration(
     ctx: SyncContext, integration_id: str, headers: dict[str, str], body: bytes
 ) -> tuple[dict[str, Any], list[str], bool]:
@@ -257,6 +289,7 @@ def put_integration(
         raise InvalidInput(exc.message) from None
     if not isinstance(document, dict):
         raise InvalidInput("body must be a JSON object (an integration configuration)")
+    _check_text(document, "")
     try:
         config = IntegrationConfig.model_validate(document)
     except ValidationError as exc:

@@ -31,11 +31,18 @@ from ..adapters.azure_devops.models import (
     WorkItemStateInfo,
 )
 from ..rules import IntegrationConfig, Level, Route, route_problems
+from ..rules.fields import TypeField, field_problems
 from ..rules.vocabulary import AREA_PATH_FIELD
 from .context import SyncContext
 from .intake import load_integration
 
-__all__ = ["HOOK_FIELDS", "PathFinding", "check_integration", "route_path_findings"]
+__all__ = [
+    "HOOK_FIELDS",
+    "PathFinding",
+    "check_integration",
+    "route_field_findings",
+    "route_path_findings",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +61,13 @@ class PathInspectable(Protocol):
     def classification_node_exists(self, project: str, group: str, path: str) -> bool: ...
 
 
-class Inspectable(PathInspectable, Protocol):
+class FieldInspectable(Protocol):
+    """The read that tells whether a route's fields and defaults fit its type (R21)."""
+
+    def work_item_type_fields(self, project: str, work_item_type: str) -> list[TypeField]: ...
+
+
+class Inspectable(PathInspectable, FieldInspectable, Protocol):
     """The read-only calls of the Azure DevOps client that a check makes."""
 
     def check_connection(self) -> Identity: ...
@@ -151,6 +164,40 @@ def route_path_findings(boards: PathInspectable, route: Route) -> list[PathFindi
     return findings
 
 
+def route_field_findings(boards: FieldInspectable, route: Route) -> list[PathFinding]:
+    """Whether every field the route names (``fields``, ``defaults``) exists on its work
+    item type, every value it can write is one the type allows, and every field the type
+    requires gets a value (R16, R21). One request: the type's fields with their allowed
+    values. ``field`` is the route's key the finding is about (``fields.due_date``,
+    ``severity_values.HIGH``, ``defaults.Custom.Team``, ``defaults``).
+
+    Azure DevOps' refusal (the type does not exist) is a failed finding in its words;
+    authentication failures and unanswered requests are raised, as for the paths."""
+    p, wit = route.project, route.work_item_type
+    try:
+        listed = boards.work_item_type_fields(p, wit)
+    except AuthenticationError:
+        raise
+    except ConfigurationError as exc:
+        return [PathFinding(f"fields:{p}/{wit}", "fields", False, str(exc))]
+    problems = field_problems(route, {f.reference_name.lower(): f for f in listed})
+    findings = [PathFinding(f"field:{p}/{wit}/{path}", path, False, why) for path, why in problems]
+    flagged = {path for path, _ in problems}
+    severity_flagged = any(path.startswith("severity_values.") for path in flagged)
+    for key, name in route.fields.items():
+        path = f"fields.{key}"
+        if path not in flagged and not (key == "severity" and severity_flagged):
+            reason = "exists" + (", and allows every value written" if key == "severity" else "")
+            findings.append(PathFinding(f"field:{p}/{wit}/{name}", path, True, reason))
+    for name in route.defaults:
+        path = f"defaults.{name}"
+        if path not in flagged:
+            findings.append(
+                PathFinding(f"field:{p}/{wit}/{name}", path, True, "exists and allows the value")
+            )
+    return findings
+
+
 def _shows(values: TeamFieldValues, team: str, area: str) -> tuple[bool, str]:
     if values.field_name != AREA_PATH_FIELD:
         return True, f"team '{team}' selects its work items by {values.field_name}, not the area"
@@ -220,6 +267,7 @@ def _check_route(
     _exists(report, f"work_item_type:{p}/{wit}", states is not None, why, route)
     if board is None or states is None:
         return
+    _check_fields(report, boards, route)
     layout = board_layout_from(board, states)
     targets = route.status_map.values()
     for state in sorted({target.state for target in targets if target.state}):
@@ -246,6 +294,16 @@ def _check_paths(report: _Report, boards: Inspectable, route: Route) -> None:
             path = getattr(route, name)
             if path is not None:
                 report.add(f"{name}:{route.project}/{path}", False, why, route)
+        return
+    for finding in findings:
+        report.add(finding.item, finding.ok, finding.reason, route)
+
+
+def _check_fields(report: _Report, boards: Inspectable, route: Route) -> None:
+    """One item per field the route names, and one per problem (R16, R21)."""
+    findings, why = _ask(lambda: route_field_findings(boards, route))
+    if findings is None:
+        report.add(f"fields:{route.project}/{route.work_item_type}", False, why, route)
         return
     for finding in findings:
         report.add(finding.item, finding.ok, finding.reason, route)

@@ -159,6 +159,22 @@ def _states(client: Discoverable, project: str, work_item_type: str) -> Any:
     ]
 
 
+def _fields(client: Discoverable, project: str, work_item_type: str) -> Any:
+    """The type's fields for a route's ``fields``/``defaults`` pickers (R20, R21): which it
+    requires and, for a list field, its allowed values (e.g. Severity's "1 - Critical")."""
+    listed = cast(Any, client).work_item_type_fields(project, work_item_type)
+    return [
+        {
+            "reference_name": f.reference_name,
+            "name": f.name,
+            "required": f.always_required,
+            "has_default": f.has_default,
+            "allowed_values": list(f.allowed_values),
+        }
+        for f in listed
+    ]
+
+
 #: Path shape (literal words, ``*`` for a name) -> what answers it.
 _ROUTES: tuple[tuple[tuple[str, ...], Callable[..., Any]], ...] = (
     (("projects",), _projects),
@@ -168,6 +184,7 @@ _ROUTES: tuple[tuple[tuple[str, ...], Callable[..., Any]], ...] = (
     (("projects", "*", "teams", "*", "areas"), _areas),
     (("projects", "*", "workitemtypes"), _types),
     (("projects", "*", "workitemtypes", "*", "states"), _states),
+    (("projects", "*", "workitemtypes", "*", "fields"), _fields),
 )
 PATHS = (
     "projects",
@@ -177,6 +194,7 @@ PATHS = (
     "projects/{project}/teams/{team}/areas",
     "projects/{project}/workitemtypes",
     "projects/{project}/workitemtypes/{type}/states",
+    "projects/{project}/workitemtypes/{type}/fields",
 )
 
 

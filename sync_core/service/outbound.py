@@ -35,6 +35,7 @@ from ..rules import (
     Vulnerability,
     WorkItemView,
     history_note,
+    needs_asset_tags,
     plan_outbound,
     record_applied,
     route_for,
@@ -141,7 +142,9 @@ def apply_vulnerability(
     if vulnerability is None:
         vulnerability = job.current(message.issue_id)
     stored = ctx.state.links.get(job.integration_id, vulnerability.id)
-    route = route_for(config, vulnerability.asset.id)
+    if stored is None and needs_asset_tags(config, vulnerability.asset):
+        vulnerability = job.current(vulnerability.id)  # R22: the event did not say the tags
+    route = route_for(config, vulnerability.asset)
     if stored is not None:
         # R3: a linked vulnerability keeps its card, on its link's route, in its project;
         # a routing change governs new cards only (and is said once per card).

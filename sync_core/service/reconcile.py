@@ -70,6 +70,7 @@ from ..rules.vocabulary import (
     TAGS_FIELD,
     tagged_vulnerability,
 )
+from .backfill import Progress, clear_cursor, load_cursor, save_cursor
 from .context import SyncContext
 from .discovery import AzureDevOpsRefused, azure_devops_answers
 from .errors import ServiceError
@@ -79,6 +80,7 @@ from .messages import InboundMessage, OutboundMessage
 from .oauth import mark_needs_reauthorization
 from .outbound import apply_vulnerability
 from .refused import refuse, refused_route_key, resume
+from .vanished import check_vanished
 
 __all__ = ["ReconcileBusy", "reconcile", "reconcile_all", "safe_reason"]
 
@@ -207,6 +209,11 @@ def reconcile(
             run.paused = _release_refused(run)
         conviso = _conviso_pass(run)
         boards = _boards_pass(run) if run.aborted is None else {"skipped": run.aborted}
+        vanished = (  # R25: a bounded, rotating check of linked vulnerabilities
+            check_vanished(ctx, integration_id, config, dry_run=dry_run)
+            if run.aborted is None
+            else {"skipped": run.aborted}
+        )
         trimmed = 0 if dry_run else _trim_deliveries(ctx, integration_id)
     finally:
         if not dry_run:
@@ -220,6 +227,7 @@ def reconcile(
         and not boards.get("deferred"),
         "conviso_to_boards": conviso,
         "boards_to_conviso": boards,
+        "vanished": vanished,
         "deliveries_trimmed": trimmed,
         "event_ids_purged": 0 if dry_run else purge_event_ids(ctx, integration_id),  # R19
         "seconds": round(time.monotonic() - started, 3),
@@ -301,27 +309,34 @@ def _conviso_pass(run: _Run) -> dict[str, Any]:
     newest: datetime | None = None
     seen = 0
     apply = _plan if run.dry_run else _apply
+    progress = _begin_progress(run)
+    if progress.resumed is not None:  # the dead run's pages count towards the watermark
+        newest = progress.resumed.newest
 
     def step(vulnerability: Vulnerability) -> str:
         return apply(run, tallying, vulnerability)
 
     try:
         listing = ctx.conviso_for(iid, run.config).iter_issues(
-            run.config.conviso.company_id, since=since, per_page=run.per_page
-        )
+            run.config.conviso.company_id, since=since, per_page=run.per_page,
+            **_paging(run, progress),
+        )  # fmt: skip
         with ThreadPoolExecutor(run.workers, thread_name_prefix="reconcile") as pool:
             for page in _pages(listing, run.per_page):
                 run.renew()
                 if not run.poll:
                     _warm_layouts(run, page)
-                outcomes.update(pool.map(step, page))
+                page_outcomes = list(pool.map(step, page))
+                outcomes.update(page_outcomes)
                 page_newest = max(v.updated_at for v in page)
                 newest = page_newest if newest is None else max(newest, page_newest)
+                _page_applied(run, progress, page_newest, page_outcomes)
                 before, seen = seen, seen + len(page)
                 if not run.dry_run and seen // run.progress_every > before // run.progress_every:
-                    _progress(run, seen, tallying.counts())
+                    _progress(run, progress, tallying.counts())
                 if run.aborted:
                     break
+        _listed_all(run, progress)
     except ConvisoAuthError as exc:
         raise AzureDevOpsRefused(
             f"Conviso refused this integration's API key: {exc}", status=424, code="conviso_auth"
@@ -333,6 +348,7 @@ def _conviso_pass(run: _Run) -> dict[str, Any]:
     answer: dict[str, Any] = {"seen": seen, "since": _iso(since)}
     if run.dry_run:
         return {**answer, **_dry_summary(outcomes)}
+    answer["progress"] = progress.snapshot()
     deferred = outcomes.pop("deferred", 0)
     held = outcomes.pop("held", 0)
     answer.update(
@@ -348,7 +364,7 @@ def _conviso_pass(run: _Run) -> dict[str, Any]:
 
 def _warm_layouts(run: _Run, page: list[Vulnerability]) -> None:
     """Read the page's board layouts once, before the workers all miss the cache at once."""
-    routes = {route.key: route for v in page if (route := route_for(run.config, v.asset.id))}
+    routes = {route.key: route for v in page if (route := route_for(run.config, v.asset))}
     for route in routes.values():
         try:
             boards = run.ctx.boards_for(run.integration_id, run.config)
@@ -441,7 +457,7 @@ def _plan(run: _Run, ctx: _Tallying, vulnerability: Vulnerability) -> str:
     """Dry run: what the rules would decide, from storage and reads only."""
     stored = run.ctx.state.links.get(run.integration_id, vulnerability.id)
     link = stored.link if stored else None
-    route = route_for(run.config, vulnerability.asset.id)
+    route = route_for(run.config, vulnerability.asset)
     if link is not None:  # a linked card stays on its link's route (R3)
         route = route_by_key(run.config, link.route_key)
     if route is None:
@@ -484,9 +500,38 @@ def _dry_summary(outcomes: Counter[str]) -> dict[str, Any]:
     }
 
 
-def _progress(run: _Run, seen: int, counts: dict[str, int]) -> None:
-    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    run.note(Level.INFO, f"{run.event_id}: {seen} vulnerabilities so far ({shown})", "progress")
+def _progress(run: _Run, progress: Progress, counts: dict[str, int]) -> None:
+    """Done of total (Conviso's ``totalCount``), requests Azure DevOps refused, time left."""
+    run.note(Level.INFO, progress.text(run.event_id, counts), "progress")
+
+
+def _begin_progress(run: _Run) -> Progress:
+    """A backfill resumes from the cursor of one that did not finish (``backfill.py``)."""
+    resumable = run.backfill and not run.dry_run and not run.poll
+    cursor = load_cursor(run.ctx, run.integration_id) if resumable else None
+    return Progress(run.run_id, run.per_page, resumed=cursor)
+
+
+def _paging(run: _Run, progress: Progress) -> dict[str, Any]:
+    """A backfill starts at its cursor's page and counts to ``totalCount``; an incremental
+    pass lists as it always did."""
+    if not run.backfill:
+        return {}
+    return {"start_page": progress.start_page, "on_page": progress.page_fetched}
+
+
+def _page_applied(
+    run: _Run, progress: Progress, page_newest: datetime, outcomes: list[str]
+) -> None:
+    cursor = progress.page_applied(page_newest, outcomes)
+    if cursor is not None and run.backfill and not run.dry_run:
+        save_cursor(run.ctx, run.integration_id, cursor)
+
+
+def _listed_all(run: _Run, progress: Progress) -> None:
+    """The backfill went to the end of the listing: the next one starts from the top."""
+    if run.backfill and not run.dry_run and not run.aborted:
+        clear_cursor(run.ctx, run.integration_id, run.run_id)
 
 
 # ----------------------------------------------------------- Boards → Conviso

@@ -42,7 +42,7 @@ def refused_route_key(
     stored = ctx.state.links.get(iid, message.issue_id)
     if stored is not None and route_by_key(config, stored.link.route_key) is not None:
         return stored.link.route_key
-    asset = message.snapshot.asset.id if message.snapshot else None
+    asset = message.snapshot.asset if message.snapshot else None
     route = route_for(config, asset) if asset else None
     return route.key if route else None
 

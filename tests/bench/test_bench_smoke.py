@@ -14,13 +14,14 @@ from azure.core.exceptions import HttpResponseError
 from bench.__main__ import SMOKE
 from bench.cold_start import guarded_import, measure_cold_start
 from bench.counts import measure_counts
+from bench.idle import measure_event_storage, measure_quiet_hooks, measure_quiet_polls
 from bench.memory import measure_memory
 from bench.report import BEGIN, END, render, rows
 from bench.stack import Stack
 from bench.throughput import measure_acceptance, measure_end_to_end
 from bench.transport import measure_transport
 from localdev.azurite import Azurite, start_azurite
-from localdev.boards_emulator import BoardsEmulator
+from localdev.boards_emulator import BoardsEmulator, RateLimit
 from localdev.conviso_emulator import ConvisoEmulator
 from sync_core.adapters.state.connection import (
     STORAGE_LIMITS,
@@ -117,6 +118,64 @@ def test_backfill_makes_every_card_once(
     creates = figures.requests_by_kind.get("create")
     assert creates == figures.expected_cards + figures.throttled_answers
     assert figures.requests_per_card >= figures.requests_per_vulnerability
+
+
+def test_a_backfill_against_the_limit_is_refused_nothing_and_shows_progress(
+    azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator
+) -> None:
+    backfill = pytest.importorskip("bench.backfill")
+    budget, window, cost = SMOKE.backfill_limit
+    figures = backfill.measure(
+        size=SMOKE.backfill, connection_string=azurite.connection_string, boards=boards,
+        conviso=conviso, rate_limit=RateLimit(budget=budget, window=window, cost=cost),
+    )  # fmt: skip
+    assert (figures.duplicates, figures.missing, figures.second_run_writes) == (0, 0, 0)
+    limit = figures.limit
+    assert limit["charged_tstu"] > budget  # the limit was reached...
+    assert limit["refused"] == 0  # ...and nothing was refused
+    assert figures.requests_by_kind["create"] == figures.expected_cards
+    progress = figures.report["conviso_to_boards"]["progress"]
+    assert progress["done"] == progress["total"] == SMOKE.backfill
+    assert limit["progress_notes_during_run"] >= 1
+    assert boards.rate_limiter is None  # switched off again for whoever comes next
+
+
+def test_a_quiet_poll_costs_one_conviso_request_and_no_azure_devops_request(
+    sync: Sync, storage_connection_string: str
+) -> None:
+    figures = measure_quiet_polls(sync, storage_connection_string, polls=SMOKE.quiet_polls)
+    assert (figures["conviso_per_poll"], figures["azure_devops_per_poll"]) == (1, 0)
+    assert figures["applied"] == 0
+
+
+def test_unrelated_hooks_write_nothing(sync: Sync, storage_connection_string: str) -> None:
+    figures = measure_quiet_hooks(sync, storage_connection_string, hooks=SMOKE.quiet_hooks)
+    assert figures["answers"] == {202: SMOKE.quiet_hooks}
+    assert figures["table_writes_per_hook"] == 0
+    assert figures["queue_messages_per_hook"] == 0
+    assert figures["delivery_rows_per_hook"] == 0
+
+
+def test_event_id_rows_stay_within_the_retention_window(azurite: Azurite) -> None:
+    figures = measure_event_storage(azurite.connection_string, events_total=SMOKE.stored_events)
+    assert figures["events"] == SMOKE.stored_events
+    assert figures["purged"] > 0
+    assert figures["highest_rows_after_a_purge"] <= figures["bound"] < figures["events"]
+
+
+def test_a_conviso_change_reaches_its_card_by_the_poll_timer(
+    boards: BoardsEmulator, conviso: ConvisoEmulator
+) -> None:
+    from bench.poll_latency import measure_poll_latency
+
+    # An Azurite of its own, as the memory run's: a second host in the session's would
+    # share its queues with the session's app host.
+    with start_azurite() as own:
+        figures = measure_poll_latency(
+            Stack(own, boards, conviso), changes=SMOKE.poll_changes,
+            schedule=SMOKE.poll_schedule, spread=SMOKE.poll_spread, timeout=60,
+        )  # fmt: skip
+    assert figures["reached"] == figures["changes"] == SMOKE.poll_changes
 
 
 def test_the_report_marks_each_goal_and_keeps_the_prose_around_it(tmp_path: Path) -> None:

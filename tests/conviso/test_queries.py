@@ -19,7 +19,8 @@ COMPLEXITY_BUDGET = 100
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_documents_stay_well_inside_convisos_query_limits(operation: str) -> None:
     cost = measure(parse(OPERATIONS[operation]), operation)
-    assert 3 <= cost.depth <= 5 < MAX_DEPTH
+    # CheckIssues (R25) asks only for ids: flat by design
+    assert (2 if operation == "CheckIssues" else 3) <= cost.depth <= 5 < MAX_DEPTH
     assert 20 <= cost.complexity <= COMPLEXITY_BUDGET
 
 

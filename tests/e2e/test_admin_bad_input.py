@@ -96,3 +96,13 @@ def test_malformed_json_gives_its_line_and_column(sync: Sync) -> None:
     message = _refusal(answer)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if '"auth": {,' in row)
     assert re.search(rf"line {line}, column \d+", message), message
+
+
+def test_a_lone_surrogate_escape_is_a_400_not_a_500(sync: Sync) -> None:
+    """Found by tests/property at full count: JSON may escape half a surrogate pair."""
+    answer = sync.api.put(
+        f"/integrations/{sync.id}",
+        content=b'{"routes": [{"defaults": {"": 0, "\\ud800x": ""}, "": null}], "": null}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert "lone surrogate" in _refusal(answer)

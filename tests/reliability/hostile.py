@@ -61,7 +61,8 @@ def cloud_event(event_id: str = "evt-1", **data: Any) -> dict[str, Any]:
 
 
 def hook(event_id: str = "hook-1", work_item_id: int = 1, rev: int = 2) -> dict[str, Any]:
-    """A ``workitem.updated`` delivery that moves a card's State."""
+    """A ``workitem.updated`` delivery that moves a card's State, of a card the integration
+    made (tagged ``conviso-vuln-<id>``: hooks of other work items are dropped at the edge, R19)."""
     return {
         "id": event_id,
         "eventType": "workitem.updated",
@@ -71,7 +72,11 @@ def hook(event_id: str = "hook-1", work_item_id: int = 1, rev: int = 2) -> dict[
             "workItemId": work_item_id,
             "rev": rev,
             "fields": {"System.State": {"oldValue": "New", "newValue": "Active"}},
-            "revision": {"id": work_item_id, "rev": rev, "fields": {"System.State": "Active"}},
+            "revision": {
+                "id": work_item_id,
+                "rev": rev,
+                "fields": {"System.State": "Active", "System.Tags": "conviso; conviso-vuln-1"},
+            },
         },
     }
 

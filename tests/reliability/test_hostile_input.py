@@ -97,10 +97,19 @@ def _fuzz(under_test: Sync, endpoint: str, cases: st.SearchStrategy[Case]) -> Co
 
 def _nothing_happened(under_test: Sync, spy: Any, before: Counter[str]) -> None:
     assert spy.mine() == [], spy.mine()[:3]
-    assert rows_of(under_test.id) == before
+    deliveries = under_test.deliveries()
+    # Refused calls are counted: one warning per reason and hour (its marker is an event-id
+    # row), never an event handled. Nothing else is written.
+    refusals = [d for d in deliveries if str(d["reason"]).startswith("refused_")]
+    assert all(d["level"] == "warn" for d in refusals)
+    assert len({d["reason"] for d in refusals}) == len(refusals)
+    after = rows_of(under_test.id)
+    expected = Counter(before)
+    expected.update({"syncdeliveries": len(refusals), "syncevents": len(refusals)})
+    assert after == expected
     assert writes_to_boards(under_test.boards.requests) == []
-    # the only delivery is the configuration's own: no event was recorded as handled
-    assert [d["reason"] for d in under_test.deliveries()] == ["configuration"]
+    # besides those, the only delivery is the configuration's own: no event was handled
+    assert [d["reason"] for d in deliveries if d not in refusals] == ["configuration"]
 
 
 # ---------------------------------------------------------------------------- fuzzing

@@ -39,9 +39,9 @@ def test_operations_are_counted_per_kind(state: StateStore, iid: str) -> None:
 
 def test_every_store_hangs_off_the_facade(state: StateStore) -> None:
     for name in ("integrations", "links", "events", "deliveries", "watermarks", "leases",
-                 "queues", "oauth"):
+                 "queues", "oauth", "refused"):
         assert getattr(state, name) is not None
-    assert len({t.name for t in state.tables}) == 7
+    assert len({t.name for t in state.tables}) == 8
 
 
 def test_the_count_totals_table_requests_only(state: StateStore, iid: str) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from sync_core.rules.fields import TypeField
 from sync_core.rules.models import BoardLayout
 
 from .auth import Auth
@@ -239,6 +240,15 @@ class AzureDevOpsClient:
         url = self._url(project, "_apis", "wit", "workitemtypes", work_item_type, "states")
         return [WorkItemStateInfo.model_validate(s) for s in _values(self._get(url))]
 
+    def work_item_type_fields(self, project: str, work_item_type: str) -> list[TypeField]:
+        """The type's fields, which it always requires, and a list field's allowed values:
+        ``GET {project}/_apis/wit/workitemtypes/{type}/fields?$expand=allowedValues``
+        (wit 7.1 ``Work Item Types Field - List``). Checked against a route's ``fields``
+        and ``defaults`` on save and by check connection (R16, R21)."""
+        url = self._url(project, "_apis", "wit", "workitemtypes", work_item_type, "fields")
+        body = self._get(url, params={"$expand": "allowedValues"})
+        return [_type_field(f) for f in _values(body) if isinstance(f, dict)]
+
     def board_layout(self, project: str, team: str, board: str, work_item_type: str) -> BoardLayout:
         """What the rules need of a route's board: three requests (board, type states, the
         team's areas), cached by the service. The team's default area is where a new card
@@ -454,6 +464,19 @@ class AzureDevOpsClient:
             method, url, params=query, body=body,
             content_type=content_type, idempotent=idempotent,
         )  # fmt: skip
+
+
+def _type_field(wire: dict[str, Any]) -> TypeField:
+    """``WorkItemTypeFieldWithReferences``; an identity field's allowed values are objects
+    (people), not a list the route's values are checked against."""
+    allowed = wire.get("allowedValues") or []
+    return TypeField(
+        reference_name=str(wire.get("referenceName") or ""),
+        name=str(wire.get("name") or ""),
+        always_required=bool(wire.get("alwaysRequired")),
+        allowed_values=tuple(str(v) for v in allowed if isinstance(v, str | int | float)),
+        has_default=wire.get("defaultValue") not in (None, ""),
+    )
 
 
 def _segment(value: str) -> str:

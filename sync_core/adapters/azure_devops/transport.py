@@ -5,17 +5,28 @@ even on a 200, ``X-RateLimit-Delay`` slows the next request down, 408/429/5xx an
 timeouts are retried with bounded exponential backoff and jitter, a 412 is never
 retried, and every other answer becomes a typed error carrying Azure DevOps' own
 ``message`` and ``typeKey``. httpx errors never escape: they become ``TransientError``.
+
+The pace is shared. Azure DevOps limits an *identity* (200 TSTUs in a sliding five
+minutes; learn.microsoft.com "Rate and usage limits"), not a client object: a wait one
+answer asks for holds every request of the same credentials to the same host that goes
+through the same connection pool — every thread of a reconcile, both queue workers, every
+integration that shares a PAT — so that the requests already in flight when the limit is
+reached are the only ones that can meet it. A 429's ``Retry-After`` holds them all too,
+not only the thread that got it. (Processes do not share a pace: each learns the limit
+from its own first answer.)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -33,8 +44,11 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "ConnectionPools",
+    "Pace",
     "Requester",
     "RetryPolicy",
+    "pace_for",
+    "rate_limit_counts",
 ]
 
 log = logging.getLogger(__name__)
@@ -69,6 +83,75 @@ class RetryPolicy:
         """Exponential backoff with jitter in [50 %, 100 %] of the capped delay."""
         capped = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return capped * (0.5 + 0.5 * jitter)
+
+
+@dataclass
+class Pace:
+    """When the next request of one identity to one host may leave (monotonic seconds)."""
+
+    not_before: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def hold_until(self, moment: float) -> None:
+        with self.lock:
+            self.not_before = max(self.not_before, moment)
+
+    def wait(self, clock: Clock) -> float:
+        with self.lock:
+            return self.not_before - clock()
+
+
+class _Tally:
+    """What Azure DevOps' limit did to this process: answers refused (429), answers held
+    (``X-RateLimit-Delay``) and the seconds the app waited because it was told to. A
+    backfill reports the difference over its run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = {"refused": 0, "delayed": 0, "waits": 0}
+        self._waited = 0.0
+
+    def add(self, name: str, seconds: float = 0.0) -> None:
+        with self._lock:
+            self._counts[name] += 1
+            self._waited += seconds
+
+    def snapshot(self) -> dict[str, float]:
+        with self._lock:
+            return {**self._counts, "waited_seconds": round(self._waited, 3)}
+
+
+_TALLY = _Tally()
+_PACES: weakref.WeakKeyDictionary[httpx.Client, dict[str, Pace]] = weakref.WeakKeyDictionary()
+_PACES_LOCK = threading.Lock()
+#: identities remembered per pool; past it the oldest are forgotten (their waits are over)
+_MAX_PACES = 1000
+
+
+def rate_limit_counts() -> dict[str, float]:
+    """Refused, delayed and waited-for answers of Azure DevOps in this process so far."""
+    return _TALLY.snapshot()
+
+
+def pace_for(http: httpx.Client, url: str, authorization: str) -> Pace:
+    """The one ``Pace`` of these credentials at this host, among the users of ``http``.
+
+    Keyed by a digest of the ``Authorization`` value (never the value itself). A bearer
+    token refreshed hourly starts a new pace; the old one's waits are seconds long.
+    """
+    origin = httpx.URL(url)
+    key = (
+        f"{origin.scheme}://{origin.host}:{origin.port or ''}|"
+        + hashlib.sha256(authorization.encode()).hexdigest()[:32]
+    )
+    with _PACES_LOCK:
+        paces = _PACES.setdefault(http, {})
+        pace = paces.get(key)
+        if pace is None:
+            if len(paces) >= _MAX_PACES:
+                paces.pop(next(iter(paces)))
+            pace = paces[key] = Pace()
+        return pace
 
 
 class ConnectionPools:
@@ -123,8 +206,6 @@ class Requester:
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
-        self._not_before = 0.0
-        self._pace_lock = threading.Lock()
 
     def send(
         self,
@@ -142,15 +223,24 @@ class Requester:
         or a connection that was never made. Otherwise the caller looks before it tries again.
         """
         content = None if body is None else json.dumps(body).encode()
+        authorization = self._auth.authorization()
+        pace = pace_for(self._http, url, authorization)
         attempt = 0
         while True:
             attempt += 1
-            self._wait_for_pace()
-            outcome, safe = self._attempt(method, url, params, content, content_type, idempotent)
+            self._wait_for_pace(pace)
+            outcome, safe = self._attempt(
+                method, url, params, content, content_type, idempotent, authorization, pace
+            )
             if isinstance(outcome, httpx.Response):
                 return outcome
             failure = outcome
             delay = failure.retry_after
+            if failure.status == 429:
+                _TALLY.add("refused")
+            if delay is not None and delay <= self._policy.max_retry_after:
+                # the server's wait holds every request of this identity, not this one only
+                pace.hold_until(self._clock() + delay)
             if delay is None:
                 delay = self._policy.backoff(attempt, self._jitter())
             if not safe or attempt >= self._policy.max_attempts:
@@ -171,9 +261,11 @@ class Requester:
         content: bytes | None,
         content_type: str,
         idempotent: bool,
+        authorization: str,
+        pace: Pace,
     ) -> tuple[httpx.Response | TransientError, bool]:
         headers = {
-            "Authorization": self._auth.authorization(),
+            "Authorization": authorization,
             "Accept": "application/json",
             "X-TFS-FedAuthRedirect": "Suppress",
             "User-Agent": USER_AGENT,
@@ -202,24 +294,34 @@ class Requester:
                 may_have_succeeded=applied,
             )
             return failure, idempotent or status == 429
-        self._note_pace(response)
+        self._note_pace(response, pace)
         raise_for_answer(response)
         return response, True
 
-    def _wait_for_pace(self) -> None:
-        with self._pace_lock:
-            wait = self._not_before - self._clock()
-        if wait > 0:
+    def _wait_for_pace(self, pace: Pace) -> None:
+        """Wait as long as the identity's pace says; again if another thread's answer
+        moved it meanwhile (a few times at most: the pace only moves forward by answers)."""
+        for _ in range(3):
+            wait = pace.wait(self._clock)
+            if wait <= 0:
+                return
+            _TALLY.add("waits", wait)
             self._sleep(wait)
 
-    def _note_pace(self, response: httpx.Response) -> None:
-        """Retry-After on a success and X-RateLimit-Delay both ask the next request to wait."""
-        delay = max(_retry_after(response) or 0.0, _rate_limit_delay(response) or 0.0)
+    def _note_pace(self, response: httpx.Response, pace: Pace) -> None:
+        """Retry-After on a success asks the next request to wait "to fall under the
+        detection threshold" (the docs' words): it is the service's own answer, so it wins.
+        Without it, a request the service held (``X-RateLimit-Delay``, how long it was
+        held) says the identity is over its limit: the next one waits as long. Waiting
+        the delay *on top of* a Retry-After would wait for the same thing twice."""
+        held = _rate_limit_delay(response) or 0.0
+        if held > 0:
+            _TALLY.add("delayed")
+        retry_after = _retry_after(response)
+        delay = held if retry_after is None else retry_after
         if delay <= 0:
             return
-        delay = min(delay, self._policy.max_retry_after)
-        with self._pace_lock:
-            self._not_before = max(self._not_before, self._clock() + delay)
+        pace.hold_until(self._clock() + min(delay, self._policy.max_retry_after))
 
 
 def raise_for_answer(response: httpx.Response) -> None:

@@ -9,8 +9,9 @@ nothing above this module touches Conviso's JSON.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,10 +31,12 @@ from .errors import (
 )
 from .queries import (
     CHANGE_ISSUE_STATUS,
+    CHECK_ISSUES_BATCH,
     GET_ISSUE,
     LIST_ISSUES,
     VULNERABILITY_SEVERITY_ALIAS,
     VULNERABILITY_SOLUTION_ALIAS,
+    check_issues_document,
 )
 from .retry import MAX_RETRIES, MAX_RETRY_AFTER, RETRYABLE_STATUS, Backoff, parse_retry_after
 
@@ -131,6 +134,8 @@ class ConvisoClient:
         *,
         since: datetime | None = None,
         per_page: int = DEFAULT_PER_PAGE,
+        start_page: int = 1,
+        on_page: Callable[[IssuePage], None] | None = None,
     ) -> Iterator[Vulnerability]:
         """A company's issues, newest change first, stopping at the watermark ``since`` (R13).
 
@@ -142,13 +147,19 @@ class ConvisoClient:
         new watermark is the newest ``updated_at`` it saw, never the wall clock. (An issue
         deleted mid-pass shifts the pages the other way and can hide one neighbour until a
         full pass, ``since=None``.)
+
+        ``start_page`` resumes a pass where a dead one stopped (a backfill's cursor);
+        ``on_page`` sees each page as fetched, before its issues are yielded: its
+        ``total_count`` (``metadata.totalCount``) is what a backfill's progress counts to.
         """
         if since is not None and since.tzinfo is None:
             raise ValueError("since must be timezone-aware")
         seen: set[str] = set()
-        page = 1
+        page = max(1, start_page)
         while True:
             result = self.list_issues_page(company_id, page=page, per_page=per_page)
+            if on_page is not None:
+                on_page(result)
             for issue in result.issues:
                 if since is not None and issue.updated_at < since:
                     return
@@ -158,6 +169,66 @@ class ConvisoClient:
             if _last_page(result, per_page):
                 return
             page += 1
+
+    def missing_issues(self, issue_ids: Sequence[str]) -> set[str]:
+        """Which of ``issue_ids`` Conviso no longer returns (R25): deleted, or gone with
+        their branch. One request per ``CHECK_ISSUES_BATCH`` ids.
+
+        An issue is missing only when Conviso's error for its own alias says it was not
+        found (Rails' ``Couldn't find Issue``, or a "not found"); any other error is
+        raised, so a refusal or an outage is never taken for a deletion."""
+        ids = list(dict.fromkeys(str(i) for i in issue_ids))
+        missing: set[str] = set()
+        for start in range(0, len(ids), CHECK_ISSUES_BATCH):
+            chunk = ids[start : start + CHECK_ISSUES_BATCH]
+            # A missing issue nulls the whole answer (its field is non-null), and a server
+            # may stop at the first such error: ask again without the ones found until an
+            # answer has no error. Deletions are rare; each round finds at least one.
+            while chunk:
+                gone = self._missing_of(chunk)
+                if not gone:
+                    break
+                missing |= gone
+                chunk = [i for i in chunk if i not in gone]
+        return missing
+
+    def _missing_of(self, chunk: list[str]) -> set[str]:
+        operation = "CheckIssues"
+        body = {
+            "query": check_issues_document(len(chunk)),
+            "operationName": operation,
+            "variables": {f"i{n}": issue_id for n, issue_id in enumerate(chunk)},
+        }
+        response = self._send(operation, body)
+        payload = _json_object(response)
+        if response.status_code in (401, 403):
+            raise ConvisoAuthError(
+                f"{operation}: Conviso refused the API key (HTTP {response.status_code})",
+                status_code=response.status_code,
+            )
+        if not response.is_success or payload is None:
+            raise ConvisoRequestError(
+                f"{operation}: unexpected answer from Conviso (HTTP {response.status_code})",
+                status_code=response.status_code,
+            )
+        errors = payload.get("errors")
+        missing: set[str] = set()
+        unexplained: list[str] = []
+        for error in errors if isinstance(errors, list) else ():
+            path = error.get("path") if isinstance(error, Mapping) else None
+            message = str(error.get("message", "")) if isinstance(error, Mapping) else str(error)
+            alias = path[0] if isinstance(path, list) and len(path) == 1 else None
+            index = _alias_index(alias, len(chunk))
+            if index is not None and _NOT_FOUND.search(message):
+                missing.add(chunk[index])
+            else:
+                unexplained.append(message)
+        if unexplained:
+            raise ConvisoQueryError(operation, unexplained)
+        data = payload.get("data")
+        if not missing and not isinstance(data, Mapping):
+            raise ConvisoRequestError(f"{operation}: Conviso returned no data", status_code=200)
+        return missing
 
     def change_issue_status(
         self,
@@ -292,6 +363,17 @@ def issue_from_node(node: Mapping[str, Any]) -> Vulnerability:
         if value is not None:
             data[name] = value
     return Vulnerability.model_validate(data)
+
+
+#: How Conviso (a Rails app: ``ActiveRecord::RecordNotFound``) says an issue is gone.
+_NOT_FOUND = re.compile(r"couldn't find issue|not found", re.IGNORECASE)
+
+
+def _alias_index(alias: object, count: int) -> int | None:
+    if not isinstance(alias, str) or not re.fullmatch(r"i\d{1,3}", alias):
+        return None
+    index = int(alias[1:])
+    return index if index < count else None
 
 
 def _last_page(result: IssuePage, per_page: int) -> bool:

@@ -14,19 +14,23 @@ from __future__ import annotations
 
 __all__ = [
     "CHANGE_ISSUE_STATUS",
+    "CHECK_ISSUES",
+    "CHECK_ISSUES_BATCH",
     "GET_ISSUE",
     "ISSUE_FIELDS",
     "LIST_ISSUES",
     "OPERATIONS",
     "VULNERABILITY_SEVERITY_ALIAS",
     "VULNERABILITY_SOLUTION_ALIAS",
+    "check_issues_document",
 ]
 
 VULNERABILITY_SEVERITY_ALIAS = "vulnerabilitySeverity"
 VULNERABILITY_SOLUTION_ALIAS = "vulnerabilitySolution"
 
 #: Everything a card needs (R4) plus what the sync decides on: status, permittedStatus
-#: (R7) and updatedAt (R9, R13).
+#: (R7) and updatedAt (R9, R13); the remediation SLA (R20, 2026 schema), the CVSS score
+#: (R21) and the asset's tags, which routes may be chosen by (R22).
 ISSUE_FIELDS = f"""
 fragment IssueFields on IssueInterface {{
   id
@@ -37,14 +41,17 @@ fragment IssueFields on IssueInterface {{
   category
   permittedStatus
   updatedAt
-  asset {{ id name }}
+  sla {{ state dueAt daysRemaining }}
+  asset {{ id name assetsTagList }}
   ... on FindingInterface {{ severity solution }}
   ... on VulnerabilityInterface {{
     {VULNERABILITY_SEVERITY_ALIAS}: severity
     {VULNERABILITY_SOLUTION_ALIAS}: solution
   }}
   ... on SastFinding {{ detail {{ fileName vulnerableLine firstLine codeSnippet }} }}
-  ... on ScaFinding {{ detail {{ package affectedVersion patchedVersion cve fileName }} }}
+  ... on ScaFinding {{
+    detail {{ package affectedVersion patchedVersion cve cvssScore cvssMetric fileName }}
+  }}
   ... on DastFinding {{ detail {{ url method parameters port }} }}
   ... on WebVulnerability {{ detail {{ url method parameters port }} }}
 }}
@@ -87,9 +94,31 @@ mutation ChangeIssueStatus($input: ChangeIssueStatusInput!) {
     + ISSUE_FIELDS
 )
 
+#: How many issues one ``CheckIssues`` asks about (R25): one request, two points each.
+CHECK_ISSUES_BATCH = 25
+
+
+def check_issues_document(count: int) -> str:
+    """Whether each of ``count`` issues still exists, in one request (R25).
+
+    ``issues`` has no id filter, so each issue is one aliased ``issue(id:)`` field. That
+    field is non-null: Conviso answers a missing issue with an error whose ``path`` is
+    the alias (and, by GraphQL's null propagation, ``data: null``), which is how the
+    client tells which of them are gone."""
+    if not 1 <= count <= CHECK_ISSUES_BATCH:
+        raise ValueError(f"between 1 and {CHECK_ISSUES_BATCH} issues per request")
+    variables = ", ".join(f"$i{n}: ID!" for n in range(count))
+    fields = "\n".join(f"  i{n}: issue(id: $i{n}) {{ id }}" for n in range(count))
+    return f"query CheckIssues({variables}) {{\n{fields}\n}}\n"
+
+
+#: The largest ``CheckIssues`` the client sends, for the contract tests.
+CHECK_ISSUES = check_issues_document(CHECK_ISSUES_BATCH)
+
 #: Operation name -> document, for the contract tests.
 OPERATIONS: dict[str, str] = {
     "GetIssue": GET_ISSUE,
     "ListIssues": LIST_ISSUES,
     "ChangeIssueStatus": CHANGE_ISSUE_STATUS,
+    "CheckIssues": CHECK_ISSUES,
 }

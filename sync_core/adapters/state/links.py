@@ -251,6 +251,24 @@ class LinkStore:
         self._table.delete(pk, _reverse_key(previous_work_item_id))
         return str(results[0]["etag"])
 
+    def page_after(self, integration_id: str, after: str | None, limit: int) -> list[StoredLink]:
+        """Up to ``limit`` links in key order, after the vulnerability ``after`` (None:
+        from the first). The reconcile pass checks a bounded slice of the links per run,
+        rotating through them (R25); claims are passed over."""
+        pk = check_integration_id(integration_id)
+        low = _forward_key(after) if after else "v" + "|"
+        rows = self._table.query(
+            "PartitionKey eq @pk and RowKey gt @low and RowKey lt @high and kind eq @kind",
+            {"pk": pk, "low": low, "high": "v" + chr(ord("|") + 1), "kind": _LINK},
+            page_size=max(1, min(limit, 1000)),
+        )
+        found: list[StoredLink] = []
+        for row in rows:
+            found.append(StoredLink(_link_of(row), row.metadata["etag"]))
+            if len(found) >= limit:
+                break
+        return found
+
     # ---------------------------------------------------------------- helpers
 
     @staticmethod

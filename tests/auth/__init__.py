@@ -1,0 +1,1 @@
+"""Auth: Entra ID (MSAL against the local emulator), service principals, check connection."""
