@@ -96,11 +96,11 @@ def test_a_create_answered_5xx_after_it_landed_leaves_one_card(sync: Sync, statu
 
     def lose_first_create(request, raw, entry):  # type: ignore[no-untyped-def]
         answer = respond(request, raw, entry)
-        if request.method == "POST" and "/_apis/wit/workitems/$" in request.path:
-            if lost["count"] == 0:
-                lost["count"] += 1
-                body = b'{"message": "TF400898: An Internal Error Occurred.", "typeKey": "X"}'
-                return Response(body, status=status, mimetype="application/json")
+        creating = request.method == "POST" and "/_apis/wit/workitems/$" in request.path
+        if creating and lost["count"] == 0:
+            lost["count"] += 1
+            body = b'{"message": "TF400898: An Internal Error Occurred.", "typeKey": "X"}'
+            return Response(body, status=status, mimetype="application/json")
         return answer
 
     app._respond = lose_first_create
