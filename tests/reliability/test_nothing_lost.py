@@ -149,6 +149,13 @@ def test_an_asset_rerouted_keeps_its_cards_where_they_are(sync: Sync) -> None:
     sync.publish(fresh)
     wait_until(lambda: len(_cards(sync, fresh)) == 1, timeout=30)
     assert _cards(sync, fresh)[0]["fields"]["System.TeamProject"] == "Payments"
+    report(
+        "rerouted asset",
+        existing_cards=len(issues),
+        new_cards_for_them=0,
+        false_deleted_warnings=0,
+        rerouted_notes=len(rerouted),
+    )
 
 
 # -------------------------------------------------------------- notes once (R5, R10)
@@ -193,6 +200,7 @@ def test_a_reopen_note_is_written_once_when_its_answer_is_lost(sync: Sync) -> No
         wait_until(lambda: _cards(sync, issue)[0]["fields"]["System.State"] == "New", timeout=30)
     wait_until(lambda: len(_notes(sync, card, "found again")) >= 1, timeout=30)
     assert len(_notes(sync, card, "found again")) == 1
+    report("reopen note, answer lost", notes=1)
 
 
 def test_an_assessment_note_is_written_once_when_its_answer_is_lost(sync: Sync) -> None:
@@ -237,3 +245,4 @@ def test_an_assessment_note_is_written_once_when_its_answer_is_lost(sync: Sync) 
             timeout=30,
         )  # fmt: skip
     assert len(_notes(sync, card, "Q4 pentest")) == 1
+    report("assessment note, answer lost", notes=1)
