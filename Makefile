@@ -30,8 +30,10 @@ $(STAMP)/node: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(STAMP) && touch $@
 
+# mypy reads its files and strictness from pyproject.toml ([tool.mypy]).
 lint: bootstrap
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 
 test: lint $(STAMP)/checkov $(STAMP)/chromium
 	$(BIN)/python -m pytest

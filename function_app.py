@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from blueprints import admin_page, check, oauth, operations
+from blueprints import admin_page, check, oauth, operations, overview
 from blueprints.common import ANONYMOUS, STORAGE, body, ctx, error, guarded, integration_id, ok
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -19,6 +19,7 @@ app.register_functions(oauth.bp)
 app.register_functions(check.bp)
 app.register_functions(admin_page.bp)
 app.register_functions(operations.bp)
+app.register_functions(overview.bp)
 
 
 # ------------------------------------------------------------------- webhooks (R12)

@@ -14,6 +14,13 @@ const STATUSES = [
   ["FIX_ACCEPTED", "Fixed (default: the Completed state)"],
   ["RISK_ACCEPTED", "Risk accepted"],
   ["FALSE_POSITIVE", "False positive"],
+  ["VANISHED", "Vanished from Conviso (optional)"],
+];
+/* A route's "fields" keys (R20, R21): which vulnerability datum goes into which field. */
+const FIELD_KEYS = [
+  ["due_date", "Due date (a date field)"], ["risk_accepted_until", "Risk accepted until (a date field)"],
+  ["severity", "Severity"], ["cve", "CVE"], ["cwe", "CWE"], ["cvss", "CVSS score"],
+  ["vulnerability_id", "Vulnerability ID"], ["asset", "Asset"], ["type", "Finding type"],
 ];
 const HOOK_STATUS = { enabled: "enabled", onProbation: "on probation" };
 const KEY = "conviso-boards-admin-key";
@@ -28,6 +35,8 @@ const page = {
   cursor: null,
   timer: null,
   routesStale: true, // the route cards need drawing again from page.routes
+  urls: null,        // how a delivery links to its card and vulnerability (from the overview)
+  assets: null,      // the Conviso assets request, once asked (a promise)
 };
 
 /* ------------------------------------------------------------------ calls */
@@ -100,6 +109,8 @@ async function submitPick(event) {
   $("pick-error").textContent = "";
   page.id = id;
   page.typed = {};
+  page.urls = null;
+  page.assets = null;
   try {
     page.stored = await api("GET", integrationPath());
   } catch (exc) {
@@ -121,7 +132,8 @@ function openTab(name) {
     if (here) button.setAttribute("aria-current", "page"); else button.removeAttribute("aria-current");
   }
   for (const tab of document.querySelectorAll(".tab")) tab.hidden = tab.id !== "tab-" + name;
-  $("savebar").hidden = name === "check" || name === "deliveries";
+  $("savebar").hidden = name === "check" || name === "deliveries" || name === "overview";
+  if (name === "overview") loadOverview();
   if (name === "webhooks") showWebhookUrls();
   if (name === "deliveries") { loadDeliveries(false); startAutoRefresh(); } else stopAutoRefresh();
   if (name === "routes" && page.routesStale) renderRoutes();
@@ -160,7 +172,8 @@ function fillForm(config) {
   const policy = c.severity_policy || ["MEDIUM", "HIGH", "CRITICAL"];
   document.querySelector("input[name=policy][value=" + (policy === "all" ? "all" : "some") + "]").checked = true;
   for (const sev of SEVERITIES) $("policy-" + sev).checked = policy === "all" || policy.includes(sev);
-  page.routes = (c.routes || []).map((r) => ({ ...r, status_map: { ...r.status_map } }));
+  page.routes = (c.routes || []).map((r) => ({ ...r, status_map: { ...r.status_map },
+    fields: { ...(r.fields || {}) }, severity_values: { ...(r.severity_values || {}) }, defaults: { ...(r.defaults || {}) } }));
   if (!page.routes.length) page.routes.push(emptyRoute(true));
   page.routesStale = true;
   refreshSecretStates();
@@ -180,7 +193,7 @@ function refreshSecretStates() {
 
 function emptyRoute(isDefault) {
   return { default: isDefault, asset_id: isDefault ? null : "", project: "", team: "", board: "",
-    work_item_type: "", lane: null, status_map: {} };
+    work_item_type: "", lane: null, status_map: {}, fields: {}, severity_values: {}, defaults: {} };
 }
 
 function buildSeverityControls() {
@@ -248,9 +261,17 @@ function configFromForm() {
 function routeForSave(r) {
   const out = { project: r.project, team: r.team, board: r.board, work_item_type: r.work_item_type,
     lane: r.lane || null, status_map: {} };
-  if (r.default) out.default = true; else out.asset_id = (r.asset_id || "").trim();
+  const tags = (r.asset_tags_text !== undefined ? r.asset_tags_text.split(",") : r.asset_tags || [])
+    .map((t) => t.trim()).filter((t) => t);
+  if (r.default) out.default = true;
+  else if (tags.length && !(r.asset_id || "").trim()) out.asset_tags = tags;
+  else out.asset_id = (r.asset_id || "").trim();
   if (r.area_path) out.area_path = r.area_path;
   if (r.iteration_path) out.iteration_path = r.iteration_path;
+  const nonEmpty = (obj) => Object.fromEntries(Object.entries(obj || {}).filter(([, v]) => v !== "" && v != null));
+  if (Object.keys(nonEmpty(r.fields)).length) out.fields = nonEmpty(r.fields);
+  if (Object.keys(nonEmpty(r.severity_values)).length) out.severity_values = nonEmpty(r.severity_values);
+  if (Object.keys(nonEmpty(r.defaults)).length) out.defaults = nonEmpty(r.defaults);
   for (const [status, target] of Object.entries(r.status_map)) {
     const t = {};
     if (target.state) t.state = target.state;
@@ -294,7 +315,9 @@ function showSaveErrors(message) {
 }
 
 function placeError(part) {
-  let m = part.match(/^routes\[(\d+)\](?:\.([A-Za-z_]+)(?:\.([A-Z_]+))?)?:\s*(.*)$/);
+  let m = part.match(/^routes\[(\d+)\]\.(fields|severity_values|defaults)(?:\.([\w.]+))?:\s*(.*)$/);
+  if (m && Number(m[1]) < page.routes.length) return extraError(Number(m[1]), m[2], m[3], m[4]);
+  m = part.match(/^routes\[(\d+)\](?:\.([A-Za-z_]+)(?:\.([A-Z_]+))?)?:\s*(.*)$/);
   if (m && Number(m[1]) < page.routes.length) return routeError(Number(m[1]), m[2], m[3], m[4]);
   m = part.match(/^severity_policy(?:\[\d+\])?:\s*(.*)$/);
   if (m && fieldError("severity_policy-error", null, part)) return "severity";
@@ -337,6 +360,17 @@ function routeError(index, field, status, text) {
   return "routes";
 }
 
+function extraError(index, kind, key, text) {
+  if (page.routesStale) renderRoutes();
+  const prefix = "route-" + index + "-";
+  const more = $(prefix + "more");
+  if (more) more.open = true;
+  const input = key ? document.querySelector("[data-route='" + index + "'][data-" + kind.replace("_", "-") + "='" + key + "']") : null;
+  if (input && input.id) fieldError(input.id + "-error", input, text);
+  else fieldError(prefix + "error", null, kind + (key ? "." + key : "") + ": " + text);
+  return "routes";
+}
+
 /* ---------------------------------------------------------------- save */
 
 async function save() {
@@ -359,6 +393,8 @@ async function save() {
   try {
     const answer = await api("PUT", integrationPath(), configFromForm());
     page.stored = answer;
+    page.urls = null;
+    page.assets = null;
     result.className = "good";
     result.textContent = "Saved." + (answer.warnings && answer.warnings.length ? " Warnings: " + answer.warnings.join("; ") : "");
     $("current").textContent = "Integration: " + page.id;
@@ -522,12 +558,7 @@ function routeCard(route, index) {
   const error = Object.assign(document.createElement("p"), { className: "field-error", id: prefix + "error" });
   const where = document.createElement("div");
   where.className = "where";
-  if (!route.default) {
-    const asset = document.createElement("input");
-    asset.value = route.asset_id || "";
-    asset.addEventListener("input", () => { route.asset_id = asset.value; });
-    where.append(labelled(prefix + "asset_id", "Conviso asset ID", asset));
-  }
+  if (!route.default) where.append(assetPicker(route, prefix));
   const change = (field, resets) => (value) => {
     route[field] = value || (field === "lane" ? null : "");
     for (const r of resets) { if (r === "status_map") route.status_map = {}; else route[r] = r === "lane" ? null : ""; }
@@ -540,7 +571,7 @@ function routeCard(route, index) {
     labelled(prefix + "work_item_type", "Work item type", select(route.work_item_type, change("work_item_type", ["status_map"]))),
     labelled(prefix + "lane", "Lane (optional)", select(route.lane, change("lane", []))),
   );
-  card.append(title, error, where, statusTable(route, index));
+  card.append(title, error, where, statusTable(route, index), moreOptions(route, index));
   return card;
 }
 
@@ -646,6 +677,7 @@ async function fillRouteOptions(index) {
     setOptions(stateSel, states, type ? "— keep / none —" : "— choose the type first —");
     setOptions(columnSel, columns, board ? "— none —" : "— choose the board first —");
   }
+  await fillExtras(index);
 }
 
 /* ------------------------------------------------------------ webhooks */
@@ -763,6 +795,7 @@ function deliveryQuery(cursor) {
 async function loadDeliveries(more) {
   $("deliveries-error").textContent = "";
   try {
+    await deliveryUrls();
     const page_ = await api("GET", integrationPath("/deliveries") + "?" + deliveryQuery(more ? page.cursor : null));
     const body = $("deliveries-table").querySelector("tbody");
     const rows = page_.items.map(deliveryRow);
@@ -787,8 +820,8 @@ function deliveryRow(d) {
     Object.assign(document.createElement("td"), { textContent: time.toLocaleString() }),
     Object.assign(document.createElement("td"), { className: "level-" + d.level, textContent: d.level }),
     Object.assign(document.createElement("td"), { textContent: d.message }),
-    Object.assign(document.createElement("td"), { textContent: d.vulnerability_id || "" }),
-    Object.assign(document.createElement("td"), { textContent: d.work_item_id != null ? String(d.work_item_id) : "" }),
+    vulnerabilityLink(d.vulnerability_id),
+    workItemLink(d.work_item_id, d.route_key),
     document.createElement("td"),
   ];
   if (d.reason === "poisoned") {
@@ -825,6 +858,342 @@ function stopAutoRefresh() {
   page.timer = null;
 }
 
+/* -------------------------------------------------- asset picker, more options */
+
+/* The company's Conviso assets (id, name, tags), asked once per integration and save. */
+function loadAssets() {
+  if (!page.assets) {
+    page.assets = api("GET", integrationPath("/discovery/assets")).then((a) => a.items);
+    page.assets.catch(() => { page.assets = null; });
+  }
+  return page.assets;
+}
+
+function assetPicker(route, prefix) {
+  const holder = document.createElement("div");
+  holder.className = "asset-picker";
+  const search = Object.assign(document.createElement("input"), { type: "search", autocomplete: "off" });
+  const list = document.createElement("select");
+  list.size = 5;
+  const note = Object.assign(document.createElement("p"), { className: "help", id: prefix + "asset-note" });
+  let items = null;
+  const fill = () => {
+    const wanted = search.value.trim().toLowerCase();
+    const shown = items.filter((a) => (a.name + " #" + a.id + " " + a.tags.join(" ")).toLowerCase().includes(wanted));
+    list.dataset.value = route.asset_id || "";
+    setOptions(list, shown.map((a) => ({ value: a.id,
+      text: a.name + " (#" + a.id + ")" + (a.tags.length ? " — " + a.tags.join(", ") : "") })), "— none chosen —");
+    note.textContent = shown.length + " of " + items.length + " assets" + (wanted ? " match" : "") + ".";
+  };
+  list.addEventListener("change", () => { route.asset_id = list.value; });
+  search.addEventListener("input", () => {
+    if (items) fill(); else { route.asset_id = search.value.trim(); }
+  });
+  list.dataset.value = route.asset_id || "";
+  setOptions(list, [], "— loading the assets —");
+  if (!page.stored) {
+    note.textContent = "Save the Conviso company and API key first to choose from the list; until then, type the asset ID in the search box.";
+  } else {
+    loadAssets().then((found) => { items = found; fill(); }, (exc) => {
+      if (exc.code === "unauthorized") return;
+      note.textContent = "The asset list is not available (" + exc.message + "); type the asset ID in the search box.";
+    });
+  }
+  holder.append(
+    labelled(prefix + "asset-search", "Search Conviso assets (name, ID or tag)", search),
+    labelled(prefix + "asset_id", "Conviso asset", list), note);
+  return holder;
+}
+
+/* Discovery through the saved integration (the configuration's own credentials). */
+async function savedDiscovery(path) {
+  const key = "saved " + page.id + " " + path;
+  if (!(key in page.discovered)) page.discovered[key] = api("GET", integrationPath("/discovery/" + path)).then((a) => a.items);
+  try {
+    return await page.discovered[key];
+  } catch (exc) {
+    delete page.discovered[key];
+    throw exc;
+  }
+}
+
+function textInput(value, onchange, attrs) {
+  const input = Object.assign(document.createElement("input"), { value: value == null ? "" : String(value), autocomplete: "off" });
+  for (const [k, v] of Object.entries(attrs || {})) input.setAttribute(k, v);
+  input.addEventListener("input", () => onchange(input.value.trim()));
+  return input;
+}
+
+function datalist(id) {
+  return Object.assign(document.createElement("datalist"), { id });
+}
+
+function moreOptions(route, index) {
+  const prefix = "route-" + index + "-";
+  const more = document.createElement("details");
+  more.id = prefix + "more";
+  const summary = document.createElement("summary");
+  summary.textContent = "More options: area and iteration, asset tags, fields, severity values, defaults";
+  const where = document.createElement("div");
+  where.className = "extra";
+  const area = textInput(route.area_path, (v) => { route.area_path = v || null; }, { list: prefix + "areas" });
+  where.append(
+    labelled(prefix + "area_path", "Area path (optional)", area, "One of the team's areas, or below one that includes its children."),
+    datalist(prefix + "areas"),
+    labelled(prefix + "iteration_path", "Iteration path (optional)",
+      textInput(route.iteration_path, (v) => { route.iteration_path = v || null; })),
+  );
+  if (!route.default) {
+    route.asset_tags_text = route.asset_tags_text !== undefined ? route.asset_tags_text : (route.asset_tags || []).join(", ");
+    where.append(labelled(prefix + "asset_tags", "Or: Conviso asset tags (comma-separated)",
+      textInput(route.asset_tags_text, (v) => { route.asset_tags_text = v; }),
+      "Serves every asset holding any of these tags, when no asset is chosen above."));
+  }
+  const fields = document.createElement("fieldset");
+  fields.className = "extra";
+  fields.append(Object.assign(document.createElement("legend"), { textContent: "Vulnerability data into fields (optional)" }),
+    datalist(prefix + "field-names"), datalist(prefix + "date-field-names"));
+  for (const [key, text] of FIELD_KEYS) {
+    const dated = key === "due_date" || key === "risk_accepted_until";
+    const input = textInput(route.fields[key], (v) => { route.fields[key] = v; if (key === "severity") fillExtras(index); },
+      { list: prefix + (dated ? "date-field-names" : "field-names"), placeholder: "e.g. Custom.CVE" });
+    input.dataset.route = String(index);
+    input.dataset.fields = key;
+    fields.append(labelled(prefix + "field-" + key, text, input));
+  }
+  const severities = document.createElement("fieldset");
+  severities.className = "extra";
+  severities.append(Object.assign(document.createElement("legend"), { textContent: "Severity values (for the Severity field)" }));
+  for (const sev of SEVERITIES) {
+    const s = select(route.severity_values[sev], (v) => { route.severity_values[sev] = v; });
+    s.dataset.route = String(index);
+    s.dataset.severityValues = sev;
+    setOptions(s, [], "— choose the Severity field first —");
+    severities.append(labelled(prefix + "severity-" + sev, "Value for " + sev, s));
+  }
+  const defaults = document.createElement("fieldset");
+  defaults.id = prefix + "defaults";
+  defaults.append(Object.assign(document.createElement("legend"), { textContent: "Defaults for required fields" }),
+    Object.assign(document.createElement("p"), { className: "help", id: prefix + "defaults-help",
+      textContent: "Choose the work item type to see which fields it requires." }));
+  more.append(summary, where, fields, severities, defaults);
+  if (Object.keys(route.fields).length || Object.keys(route.defaults).length || route.area_path || route.asset_tags) more.open = true;
+  return more;
+}
+
+/* Area choices, field names, severity values and default rows, from the saved integration. */
+async function fillExtras(index) {
+  const route = page.routes[index];
+  const prefix = "route-" + index + "-";
+  if (!$(prefix + "more") || !page.stored) return;
+  const { project, team, work_item_type: type } = route;
+  const enc = encodeURIComponent;
+  if (project && team) {
+    try {
+      const areas = await savedDiscovery("projects/" + enc(project) + "/teams/" + enc(team) + "/areas");
+      $(prefix + "areas").replaceChildren(...areas.map((a) => new Option(a.path + (a.include_children ? " (and below)" : "") + (a.default ? " — default" : ""), a.path)));
+    } catch (exc) { /* a team without areas yet: the field stays free text */ }
+  }
+  let fields = [];
+  if (project && type) {
+    try {
+      fields = await savedDiscovery("projects/" + enc(project) + "/workitemtypes/" + enc(type) + "/fields");
+    } catch (exc) {
+      if (exc.code !== "unauthorized") $(prefix + "defaults-help").textContent = "The type's fields are not available: " + exc.message;
+      return;
+    }
+  }
+  const option = (f) => new Option(f.name + " (" + f.reference_name + ")", f.reference_name);
+  $(prefix + "field-names").replaceChildren(...fields.map(option));
+  $(prefix + "date-field-names").replaceChildren(...fields.filter((f) => /date/i.test(f.reference_name + " " + f.name)).map(option));
+  const severityField = fields.find((f) => f.reference_name === route.fields.severity);
+  const allowed = severityField ? severityField.allowed_values : [];
+  for (const sev of SEVERITIES) {
+    const s = $(prefix + "severity-" + sev);
+    s.dataset.value = route.severity_values[sev] || "";
+    setOptions(s, allowed, route.fields.severity ? "— not set —" : "— choose the Severity field first —");
+  }
+  const required = fields.filter((f) => f.required && !f.has_default);
+  const box = $(prefix + "defaults");
+  const legend = box.querySelector("legend");
+  const help = $(prefix + "defaults-help");
+  help.textContent = !type ? "Choose the work item type to see which fields it requires."
+    : required.length ? "The type requires these fields and gives them no default value." : "The type requires no field without a default.";
+  const names = new Set([...required.map((f) => f.reference_name), ...Object.keys(route.defaults)]);
+  const rows = [...names].map((name) => {
+    const known = fields.find((f) => f.reference_name === name);
+    const input = known && known.allowed_values.length ? select(route.defaults[name], (v) => { route.defaults[name] = v; })
+      : textInput(route.defaults[name], (v) => { route.defaults[name] = v; });
+    if (input.tagName === "SELECT") { input.dataset.value = route.defaults[name] || ""; setOptions(input, known.allowed_values, "— choose —"); }
+    input.dataset.route = String(index);
+    input.dataset.defaults = name;
+    const row = labelled(prefix + "default-" + name.replace(/\W/g, "_"), (known ? known.name + " (" + name + ")" : name) + (known && known.required ? ", required" : ""), input);
+    row.classList.add("defaults-row");
+    return row;
+  });
+  box.replaceChildren(legend, help, ...rows);
+}
+
+/* ------------------------------------------------------------ overview */
+
+async function loadOverview() {
+  $("overview-error").textContent = "";
+  if (!page.stored) {
+    $("overview-notes").textContent = "Nothing yet: the overview fills once the configuration is saved.";
+    $("overview-figures").replaceChildren();
+    return;
+  }
+  try {
+    const o = await api("GET", integrationPath("/overview"));
+    page.urls = o.urls;
+    renderOverview(o);
+  } catch (exc) {
+    $("overview-error").textContent = exc.message;
+  }
+}
+
+async function deliveryUrls() {
+  if (!page.urls && page.stored) {
+    try { page.urls = (await api("GET", integrationPath("/overview"))).urls; } catch (exc) { page.urls = null; }
+  }
+  return page.urls;
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : "";
+}
+
+function figure(label, value, detail, bad) {
+  const box = document.createElement("div");
+  if (bad) box.className = "bad";
+  const dd = document.createElement("dd");
+  dd.textContent = String(value);
+  if (detail) dd.append(Object.assign(document.createElement("small"), { textContent: detail }));
+  box.append(Object.assign(document.createElement("dt"), { textContent: label }), dd);
+  return box;
+}
+
+function renderOverview(o) {
+  const total = (obj) => Object.values(obj || {}).reduce((a, b) => a + b, 0);
+  const links = o.links;
+  const refused = (o.refused_calls.counts || []).reduce((a, c) => a + c.count, 0);
+  const poll = o.last_poll;
+  const reconcile = o.last_reconcile;
+  const hooks = o.hooks;
+  const hookText = { ok: "working", problem: "not all enabled", unknown: "unknown" }[hooks.status] || hooks.status;
+  const hookSource = hooks.status === "unknown" ? "run Check connection"
+    : (hooks.source === "check" ? hooks.check.message : hooks.provisioning.message) + (hooks.advice ? "; run Check connection" : "");
+  const waiting = total(o.refused_waiting);
+  $("overview-figures").replaceChildren(
+    figure("Linked vulnerabilities", links.total + (links.capped ? "+" : ""), links.vanished ? links.vanished + " vanished from Conviso" : ""),
+    figure("In sync", links.in_sync, "card where its status puts it"),
+    figure("Drifted", links.drifted, "card seen elsewhere", links.drifted > 0),
+    figure("Not comparable", links.unknown, "no card seen, or status not mapped"),
+    figure("Errors (24 h)", o.errors_24h, "", o.errors_24h > 0),
+    figure("Refused calls", refused, "to the webhooks, this hour and the last", refused > 0),
+    figure("Poison messages", o.poison.count + (o.poison.capped ? "+" : ""), o.poison.count ? "Replay them in Recent deliveries" : "", o.poison.count > 0),
+    figure("Refused work waiting", waiting, Object.entries(o.refused_waiting).map(([k, n]) => k + ": " + n).join(", "), waiting > 0),
+    figure("Last Conviso poll", !poll ? "not yet" : poll.error ? "failed" : poll.seen + " seen, " + poll.applied + " applied",
+      poll ? when(poll.at) + (poll.error ? " — " + poll.error : "") : "every minute", Boolean(poll && poll.error)),
+    figure("Last reconcile", reconcile ? (reconcile.level === "info" ? "complete" : reconcile.level === "warn" ? "partial" : "failed") : "not yet",
+      reconcile ? when(reconcile.time) + " — " + reconcile.message : "every 15 minutes", Boolean(reconcile && reconcile.level === "error")),
+    figure("Service hooks", hookText, hookSource, hooks.status !== "ok"),
+  );
+  const notes = [];
+  if (links.capped) notes.push("Only the first " + links.cap + " links were read: the link counts are of those.");
+  if (o.deliveries.capped) notes.push("Only the newest " + o.deliveries.read + " deliveries of the last 24 hours were read.");
+  if (o.poison.capped) notes.push("Each poison queue was peeked at 32 messages at most.");
+  $("overview-notes").textContent = notes.join(" ");
+  $("overview-chart").replaceChildren(chart(o.deliveries.per_hour));
+  const rows = (obj) => Object.entries(obj).map(([name, n]) => {
+    const tr = document.createElement("tr");
+    tr.append(Object.assign(document.createElement("td"), { textContent: name }), Object.assign(document.createElement("td"), { textContent: String(n) }));
+    return tr;
+  });
+  const empty = (cols) => { const tr = document.createElement("tr"); tr.append(Object.assign(document.createElement("td"), { colSpan: cols, textContent: "No links yet." })); return [tr]; };
+  $("overview-status").querySelector("tbody").replaceChildren(...(links.total ? rows(links.by_status) : empty(2)));
+  $("overview-columns").querySelector("tbody").replaceChildren(...(links.total ? rows(links.by_column) : empty(2)));
+  const drifted = $("overview-drifted");
+  drifted.hidden = !links.drifted_examples.length;
+  const place = (t) => [t.state && "state " + t.state, t.column && "column " + t.column].filter((x) => x).join(", ");
+  drifted.querySelector("tbody").replaceChildren(...links.drifted_examples.map((d) => {
+    const tr = document.createElement("tr");
+    const cells = [vulnerabilityLink(d.vulnerability_id), workItemLink(d.work_item_id, d.route_key)];
+    for (const text of [d.status || "", d.expected ? place(d.expected) : "", place(d.seen)]) cells.push(Object.assign(document.createElement("td"), { textContent: text }));
+    tr.append(...cells);
+    return tr;
+  }));
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(name, attrs, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/* Deliveries per hour as stacked bars (inline SVG: no library, no CDN). */
+function chart(hours) {
+  const width = 1130, height = 150, left = 34, bottom = 18, top = 6;
+  const levels = ["info", "warn", "error"];
+  const sums = hours.map((h) => levels.reduce((a, l) => a + h[l], 0));
+  const max = Math.max(1, ...sums);
+  const all = levels.map((l) => hours.reduce((a, h) => a + h[l], 0));
+  const busiest = sums.indexOf(Math.max(...sums));
+  const summary = all[0] + all[1] + all[2] + " deliveries in the last 24 hours: " + all[0] + " info, " + all[1] + " warnings, "
+    + all[2] + " errors" + (sums[busiest] ? "; busiest hour " + new Date(hours[busiest].hour).getHours() + ":00 with " + sums[busiest] : "") + ".";
+  const root = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img", "aria-labelledby": "chart-title chart-desc" });
+  root.append(svg("desc", { id: "chart-desc" }, summary));
+  const plot = height - bottom - top;
+  const step = (width - left) / hours.length;
+  root.append(svg("line", { class: "axis", x1: left, y1: top + plot, x2: width, y2: top + plot }));
+  root.append(svg("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, String(max)));
+  root.append(svg("text", { x: left - 4, y: top + plot, "text-anchor": "end" }, "0"));
+  hours.forEach((h, i) => {
+    let y = top + plot;
+    const x = left + i * step + 2;
+    for (const level of levels) {
+      if (!h[level]) continue;
+      const tall = (h[level] / max) * plot;
+      y -= tall;
+      const bar = svg("rect", { class: "bar-" + level, x: x, y: y, width: step - 4, height: tall });
+      bar.append(svg("title", {}, new Date(h.hour).getHours() + ":00 — " + h[level] + " " + level));
+      root.append(bar);
+    }
+    if (i % 3 === 0) root.append(svg("text", { x: x + (step - 4) / 2, y: height - 4, "text-anchor": "middle" }, new Date(h.hour).getHours() + ":00"));
+  });
+  return root;
+}
+
+/* ---------------------------------------------------------------- links */
+
+function link(href, text, label) {
+  const a = Object.assign(document.createElement("a"), { href, textContent: text, target: "_blank", rel: "noopener noreferrer" });
+  a.setAttribute("aria-label", label);
+  return a;
+}
+
+function vulnerabilityLink(id) {
+  const td = document.createElement("td");
+  if (!id) return td;
+  if (page.urls) td.append(link(page.urls.vulnerability.replace("{id}", encodeURIComponent(id)), id, "Vulnerability " + id + " in Conviso"));
+  else td.textContent = id;
+  return td;
+}
+
+function workItemLink(id, routeKey) {
+  const td = document.createElement("td");
+  if (id == null) return td;
+  if (page.urls) {
+    const project = page.urls.route_projects[routeKey] || page.urls.default_project;
+    const href = page.urls.work_item.replace("{project}", encodeURIComponent(project)).replace("{id}", String(id));
+    td.append(link(href, "#" + id, "Work item " + id + " in Azure DevOps"));
+  } else td.textContent = String(id);
+  return td;
+}
+
 /* ---------------------------------------------------------------- wiring */
 
 function start() {
@@ -851,6 +1220,7 @@ function start() {
   for (const button of document.querySelectorAll("button.copy")) button.addEventListener("click", copy);
   for (const button of document.querySelectorAll("button.reveal")) button.addEventListener("click", reveal);
   $("run-check").addEventListener("click", runCheck);
+  $("refresh-overview").addEventListener("click", loadOverview);
   $("delivery-filters").addEventListener("submit", (e) => { e.preventDefault(); loadDeliveries(false); });
   $("more-deliveries").addEventListener("click", () => loadDeliveries(true));
   if (sessionStorage.getItem(KEY)) {

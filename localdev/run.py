@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import threading
@@ -176,31 +177,190 @@ def apply_settings(stack: ExitStack) -> list[str]:
 
 # beside the functions on 7071; LOCALDEV_EMULATOR_PORTS="boards,conviso" moves them
 BOARDS_PORT, CONVISO_PORT = _ports("LOCALDEV_EMULATOR_PORTS", (7072, 7073))
+#: the emulators' state, beside Azurite's (localdev/emulator_state.py)
+SNAPSHOTS = {"boards": "boards-emulator.json", "conviso": "conviso-emulator.json"}
+#: how often a changed state is saved while running (a crash loses at most this much)
+SNAPSHOT_EVERY_S = 2.0
+#: ids skipped after a restore from a snapshot saved while running (not at a clean stop)
+ID_GAP = 1000
+
+_EMULATORS: dict[str, Any] = {}
 
 
-def start_emulators(stack: ExitStack) -> list[str]:
-    """The Azure Boards and Conviso emulators, unless settings point at real services."""
+def _wanted_emulators() -> list[str]:
+    """The emulators this run starts: those whose service no setting points elsewhere."""
+    wanted = []
+    if "AZURE_DEVOPS_BASE_URL" not in os.environ:
+        wanted.append("boards")
+    if "CONVISO_API_URL" not in os.environ:
+        wanted.append("conviso")
+    return wanted
+
+
+def _azurite_data() -> list[Path]:
+    """Azurite's own files in the state folder (``__azurite_db_*.json``, ``__*storage__``)."""
+    if not STATE_DIR.exists():
+        return []
+    return sorted(p for p in STATE_DIR.iterdir() if p.name.startswith("__"))
+
+
+def _read_snapshot(name: str) -> tuple[dict[str, Any] | None, str]:
+    """The snapshot file's content, or None and why not."""
+    path = STATE_DIR / SNAPSHOTS[name]
+    if not path.exists():
+        return None, f"{path.name} is missing"
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"{path.name} cannot be read ({exc.__class__.__name__})"
+    if not isinstance(data, dict) or not isinstance(data.get("state"), dict):
+        return None, f"{path.name} is not an emulator snapshot"
+    return data, ""
+
+
+def _new_emulator(name: str) -> Any:
     from localdev.boards_emulator import BoardsEmulator
     from localdev.conviso_emulator import ConvisoEmulator
     from localdev.demo import CONVISO_KEY
 
-    lines = []
-    if "AZURE_DEVOPS_BASE_URL" not in os.environ:
-        boards = stack.enter_context(BoardsEmulator(port=BOARDS_PORT))
-        os.environ["AZURE_DEVOPS_BASE_URL"] = boards.url
-        stack.callback(os.environ.pop, "AZURE_DEVOPS_BASE_URL", None)
-        _EMULATORS["boards"] = boards
-        lines.append(f"boards   Azure Boards emulator {boards.organization_url} (PAT {boards.pat})")
-    if "CONVISO_API_URL" not in os.environ:
-        conviso = stack.enter_context(ConvisoEmulator(api_key=CONVISO_KEY, port=CONVISO_PORT))
-        os.environ["CONVISO_API_URL"] = conviso.url
-        stack.callback(os.environ.pop, "CONVISO_API_URL", None)
-        _EMULATORS["conviso"] = conviso
-        lines.append(f"conviso  Conviso emulator {conviso.url}")
+    if name == "boards":
+        return BoardsEmulator(port=BOARDS_PORT)
+    return ConvisoEmulator(api_key=CONVISO_KEY, port=CONVISO_PORT)
+
+
+def _wipe(reason: str) -> list[str]:
+    """Start over on both sides: Azurite's data and the emulators' snapshots go."""
+    for path in _azurite_data():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for file_name in SNAPSHOTS.values():
+        (STATE_DIR / file_name).unlink(missing_ok=True)
+    return [
+        f"state    {reason}: Azurite's data in {STATE_DIR.name}/ was deleted too, so that "
+        "links and cards start over together (never one without the other)"
+    ]
+
+
+def restore_state(stack: ExitStack) -> list[str]:
+    """Keep both Azurite's data and the emulators' state, or reset both (never one).
+
+    Azurite's data persists in ``.azurite/`` and names work item and vulnerability ids; the
+    emulators are restored from their snapshots there, so their ids go on where they
+    stopped. When Azurite has data but a snapshot is missing or does not load, Azurite's
+    data is deleted too; when Azurite has none, the snapshots are not loaded either. Runs
+    before Azurite starts, so that its data can still be deleted.
+    """
+    wanted = _wanted_emulators()
+    for name in wanted:
+        _EMULATORS[name] = _new_emulator(name)
+    if not wanted:
+        return []
+    has_data = bool(_azurite_data())
+    reused = all(_listening(port) for port in AZURITE_PORTS)
+    if not has_data and not reused:
+        for file_name in SNAPSHOTS.values():
+            (STATE_DIR / file_name).unlink(missing_ok=True)
+        return ["state    a fresh start: no Azurite data, empty emulators"]
+    snapshots: dict[str, dict[str, Any]] = {}
+    problem = ""
+    for name in wanted:
+        data, why = _read_snapshot(name)
+        if data is None:
+            problem = problem or why
+            continue
+        try:
+            _EMULATORS[name].restore(data["state"])
+        except ValueError as exc:
+            problem = problem or f"{SNAPSHOTS[name]} does not load ({exc})"
+            continue
+        snapshots[name] = data
+    if problem:
+        for name in wanted:  # whatever was loaded goes: both start empty
+            _EMULATORS[name] = _new_emulator(name)
+        if reused:
+            return [
+                f"state    WARNING {problem}, and Azurite was already running (not ours to "
+                "wipe): stop it and delete its data, or cards may be cross-wired"
+            ]
+        return _wipe(problem)
+    lines = [
+        f"state    restored the {name} emulator from {STATE_DIR.name}/{SNAPSHOTS[name]} "
+        f"(saved {data.get('saved_at', '?')})"
+        for name, data in snapshots.items()
+    ]
+    if not all(data.get("clean") for data in snapshots.values()):
+        from localdev.emulator_state import advance_ids
+
+        advance_ids(_EMULATORS.get("boards"), _EMULATORS.get("conviso"), ID_GAP)
+        lines.append(
+            "state    the last run did not stop cleanly: restored its latest snapshot, and new "
+            f"ids start {ID_GAP} further on, so no id is handed out twice"
+        )
     return lines
 
 
-_EMULATORS: dict[str, Any] = {}
+def _save_snapshots(*, clean: bool, last: dict[str, str]) -> None:
+    """Write each running emulator's state if it changed (atomically: write, then rename)."""
+    from datetime import UTC, datetime
+
+    for name, emulator in _EMULATORS.items():
+        state = json.dumps(emulator.snapshot(), sort_keys=True)
+        if not clean and last.get(name) == state:
+            continue
+        last[name] = state
+        document = {"saved_at": datetime.now(UTC).isoformat(), "clean": clean}
+        text = json.dumps(document)[:-1] + ', "state": ' + state + "}"
+        path = STATE_DIR / SNAPSHOTS[name]
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(text, "utf-8")
+        os.replace(partial, path)
+
+
+def start_emulators(stack: ExitStack) -> list[str]:
+    """The Azure Boards and Conviso emulators, unless settings point at real services.
+
+    Their state is saved beside Azurite's every ``SNAPSHOT_EVERY_S`` while it changes, and
+    once more when they stop (marked clean), for :func:`restore_state` to load next time.
+    """
+    lines = []
+    boards = _EMULATORS.get("boards")
+    if boards is not None:
+        stack.enter_context(boards)
+        os.environ["AZURE_DEVOPS_BASE_URL"] = boards.url
+        stack.callback(os.environ.pop, "AZURE_DEVOPS_BASE_URL", None)
+        lines.append(f"boards   Azure Boards emulator {boards.organization_url} (PAT {boards.pat})")
+        for project, team, board in BOARD_PAGES:
+            lines.append(f"         board page  {boards.board_page_url(project, team, board)}")
+    conviso = _EMULATORS.get("conviso")
+    if conviso is not None:
+        stack.enter_context(conviso)
+        os.environ["CONVISO_API_URL"] = conviso.url
+        stack.callback(os.environ.pop, "CONVISO_API_URL", None)
+        lines.append(f"conviso  Conviso emulator {conviso.url}")
+    if _EMULATORS:
+        STATE_DIR.mkdir(exist_ok=True)
+        last: dict[str, str] = {}
+        stop = threading.Event()
+
+        def keep_saving() -> None:
+            while not stop.wait(SNAPSHOT_EVERY_S):
+                try:
+                    _save_snapshots(clean=False, last=last)
+                except Exception as exc:  # the next round tries again; the stop saves
+                    logging.getLogger(__name__).warning("snapshot failed: %r", exc)
+
+        saver = threading.Thread(target=keep_saving, name="emulator-snapshots", daemon=True)
+        saver.start()
+        # LIFO: after the functions host stops (no more writes), before the emulators stop
+        stack.callback(_save_snapshots, clean=True, last=last)
+        stack.callback(saver.join, 10)
+        stack.callback(stop.set)
+        names = ", ".join(SNAPSHOTS[n] for n in _EMULATORS)
+        lines.append(f"         emulator state kept in {STATE_DIR.name}/ ({names})")
+    return lines
+
+
+#: the board pages the banner names (the sample integration's two routes)
+BOARD_PAGES = (("Fabrikam", "Fabrikam Team", "Issues"), ("Payments", "Payments Team", "Bugs"))
 
 
 def start_functions(stack: ExitStack) -> list[str]:
@@ -233,18 +393,27 @@ def create_sample_integration(stack: ExitStack) -> list[str]:
         return ["sample  skipped: settings point at real services"]
     from localdev.demo import ASSETS, COMPANY, HOOK_TOKEN, INTEGRATION, integration_config
 
-    conviso.add_company("Fabrikam", id=COMPANY)
+    if COMPANY not in conviso.store.companies:  # a restored emulator has them already
+        conviso.add_company("Fabrikam", id=COMPANY)
     for asset_id, name in ASSETS.items():
-        conviso.add_asset(COMPANY, name, id=asset_id)
+        if asset_id not in conviso.store.assets:
+            conviso.add_asset(COMPANY, name, id=asset_id)
     app = os.environ.get("FUNCTIONS_URL", "")
     with httpx.Client(base_url=f"{app}/api", timeout=30) as client:
         client.put(
             f"/integrations/{INTEGRATION}", json=integration_config(boards)
         ).raise_for_status()
     hook = f"{app}/api/integrations/{INTEGRATION}/boards-webhook?token={HOOK_TOKEN}"
+    existing = {
+        (s["publisherInputs"]["projectId"], s["publisherInputs"]["changedFields"])
+        for s in boards.subscriptions.items.values()
+        if s["consumerInputs"].get("url") == hook
+    }
     for project in ("Fabrikam", "Payments"):
-        boards.subscribe(hook, project=project, changed_fields="System.BoardColumn")
-        boards.subscribe(hook, project=project, changed_fields="System.State")
+        project_id = boards.world.project(project).id
+        for changed in ("System.BoardColumn", "System.State"):
+            if (project_id, changed) not in existing:  # restored ones are kept
+                boards.subscribe(hook, project=project, changed_fields=changed)
     return [
         f"sample  integration '{INTEGRATION}' configured on the emulators, service hooks set",
         "        send a vulnerability:  .venv/bin/python -m localdev.post_event",
@@ -254,8 +423,9 @@ def create_sample_integration(stack: ExitStack) -> list[str]:
 
 # In start order; each registers its own stop on the stack. Emulators go before functions.
 SERVICES: list[Service] = [
-    start_storage,
     apply_settings,
+    restore_state,
+    start_storage,
     start_emulators,
     start_functions,
     create_sample_integration,

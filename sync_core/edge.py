@@ -348,13 +348,17 @@ def _bounded(change: BoardChange) -> BoardChange:
         "column": change.column,
         "revisedBy.id": change.revised_by_id,
         "revisedBy.displayName": change.revised_by_name,
+        "revisedBy.uniqueName": change.revised_by_email,
+        "System.AssignedTo": change.assigned_to,
     }
     for field_name, value in change.columns.items():
         names[field_name[:MAX_HOOK_NAME]] = value
         if len(field_name) > MAX_HOOK_NAME:
             raise BadRequest(f"a board column field name is longer than {MAX_HOOK_NAME} characters")
-    for name, value in names.items():
-        if value is not None and len(value) > MAX_HOOK_NAME:
+    for name, text in names.items():
+        if text is not None and len(text) > MAX_HOOK_NAME:
             raise BadRequest(f"the card's {name} is longer than {MAX_HOOK_NAME} characters")
     moving = frozenset(f for f in change.changed_fields if is_status_move(frozenset({f})))
+    if change.assigned_to is not None:
+        moving |= {"System.AssignedTo"}  # R23: a reassignment is carried to Conviso
     return change.model_copy(update={"changed_fields": moving})

@@ -6,7 +6,7 @@ benchmarks may pass anything with the same methods.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -16,11 +16,23 @@ __all__ = ["Boards", "Conviso", "WorkItemRecord"]
 
 
 class WorkItemRecord(Protocol):
-    """A work item as Azure DevOps answers it."""
+    """A work item as Azure DevOps answers it.
 
-    id: int
-    rev: int
-    fields: Mapping[str, Any]
+    Read-only properties, not attributes: the adapter's answer (a frozen model) cannot be
+    assigned to, and a settable protocol member would make it fail to match.
+    """
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def rev(self) -> int: ...
+
+    @property
+    def fields(self) -> Mapping[str, Any]: ...
+
+    @property
+    def state(self) -> str | None: ...
 
     @property
     def tags(self) -> frozenset[str]: ...
@@ -63,8 +75,16 @@ class Conviso(Protocol):
     def get_issue(self, issue_id: str) -> Vulnerability: ...
 
     def change_issue_status(
-        self, issue_id: str, status: ConvisoStatus, reason: str | None
+        self,
+        issue_id: str,
+        status: ConvisoStatus,
+        reason: str | None,
+        *,
+        external_author: str | None = None,
+        risk_accepted_until: datetime | None = None,
     ) -> Vulnerability: ...
+
+    def update_issue_assignee(self, issue_id: str, emails: Sequence[str]) -> tuple[str, ...]: ...
 
     def iter_issues(
         self,

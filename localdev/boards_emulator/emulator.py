@@ -18,6 +18,7 @@ from localdev.wsgi_server import ServerThread
 
 from . import resources as r
 from .app import AuthFailure, BoardsApp
+from .board_page import BoardPage, board_url
 from .faults import Fault, FaultPlan, RecordedRequest, Recorder
 from .hooks import DEFAULT_RETRY_DELAYS, Delivery, HookDispatcher, Subscriptions
 from .ratelimit import RateLimit, RateLimiter
@@ -66,7 +67,8 @@ class BoardsEmulator:
     # -------------------------------------------------------------- lifecycle
 
     def start(self) -> BoardsEmulator:
-        self._server = ServerThread(self.app, port=self._port).start()
+        # the board page (a browser's view, board_page.py) sits in front of the REST app
+        self._server = ServerThread(BoardPage(self, self.app), port=self._port).start()
         self._base = self._server.url
         self.hooks.start()
         return self
@@ -93,6 +95,18 @@ class BoardsEmulator:
             self.faults.clear()
             self.recorder.clear()
 
+    def snapshot(self) -> dict[str, Any]:
+        """Work items and subscriptions as JSON, for ``make run`` restarts (emulator_state)."""
+        from localdev.emulator_state import boards_snapshot
+
+        return boards_snapshot(self)
+
+    def restore(self, data: dict[str, Any]) -> int:
+        """Load a :meth:`snapshot` (SnapshotError if it does not fit); how many items."""
+        from localdev.emulator_state import boards_restore
+
+        return boards_restore(self, data)
+
     def __enter__(self) -> BoardsEmulator:
         return self.start()
 
@@ -113,6 +127,12 @@ class BoardsEmulator:
     @property
     def organization_url(self) -> str:
         return f"{self._base}/{self.world.organization}"
+
+    def board_page_url(
+        self, project: str = "Fabrikam", team: str = "Fabrikam Team", board: str = "Issues"
+    ) -> str:
+        """The board page a person drags cards on (``board_page.py``)."""
+        return board_url(self._base, self.world.organization, project, team, board)
 
     @property
     def pat(self) -> str:

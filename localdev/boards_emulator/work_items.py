@@ -15,6 +15,7 @@ its source.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ BOARD_LANE = "System.BoardLane"
 STATE = "System.State"
 TAGS = "System.Tags"
 HISTORY = "System.History"
+ASSIGNED_TO = "System.AssignedTo"
 READ_ONLY = frozenset(
     {
         BOARD_COLUMN, BOARD_COLUMN_DONE, BOARD_LANE, "System.Id", "System.Rev",
@@ -162,6 +164,8 @@ class WorkItemStore:
                 fields[name] = value
         if created:
             self._defaults(item, fields, actor)
+        if ASSIGNED_TO in written:
+            self._assign(fields, written[ASSIGNED_TO])
         self._validate(item, fields, created=created)
         self._check_type_rules(item, fields, written)
         self._keep_board_consistent(item, fields, written, created=created)
@@ -263,6 +267,36 @@ class WorkItemStore:
                 fields.setdefault(spec.reference_name, spec.default_value)
         if STATE not in fields and not self._column_written(item, fields):
             fields[STATE] = process_type.initial_state()
+
+    def _assign(self, fields: dict[str, Any], value: Any) -> None:
+        """``System.AssignedTo`` takes a person by e-mail (an identity's ``uniqueName``), by
+        display name, or as ``Name <email>``, and is stored as the identity (an IdentityRef,
+        as REST answers show it); "" or a remove unassigns (R23).
+
+        A person who is not a member of the organization is refused: "The identity value
+        'user@Live.com' for field 'Assigned To' is an unknown identity."
+        (Azure/azure-devops-cli-extension#272, where a maintainer confirms it answers a user
+        without organization membership; bluebasher/WorkItemUpdater#78 for a removed AAD
+        user). The exact typeKey is not quoted there; the emulator names the rule one."""
+        if value in (None, ""):
+            fields.pop(ASSIGNED_TO, None)
+            return
+        text = value.get("uniqueName") if isinstance(value, dict) else value
+        wanted = str(text or "").strip()
+        bracketed = re.search(r"<([^<>]+)>\s*$", wanted)
+        key = (bracketed.group(1) if bracketed else wanted).strip().lower()
+        people = [self.world.service_identity, *self.world.people.values()]
+        person = next(
+            (p for p in people if key in (p.unique_name.lower(), p.display_name.lower())), None
+        )
+        if person is None:
+            raise ApiError(
+                400,
+                f"The identity value '{wanted}' for field 'Assigned To' is an unknown identity.",
+                "RuleValidationException",
+                type_name=RULE_VALIDATION_TYPE,
+            )
+        fields[ASSIGNED_TO] = person.ref(self.base_url)
 
     def _column_written(self, item: WorkItemRecord, fields: dict[str, Any]) -> bool:
         return any(b.column_field in fields for b in item.project.boards())

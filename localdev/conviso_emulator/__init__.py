@@ -17,6 +17,8 @@ It reads nothing outside this package at run time (its SDL is ``schema.graphql``
 
 from __future__ import annotations
 
+from typing import Any
+
 from localdev.wsgi_server import ServerThread
 
 from .app import ConvisoApp, Faults, RateLimit, RecordedRequest
@@ -101,6 +103,18 @@ class ConvisoEmulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The store as JSON, for ``make run`` restarts (``localdev/emulator_state.py``)."""
+        from localdev.emulator_state import conviso_snapshot
+
+        return conviso_snapshot(self)
+
+    def restore(self, data: dict[str, Any]) -> int:
+        """Load a :meth:`snapshot` (SnapshotError if it does not fit); how many issues."""
+        from localdev.emulator_state import conviso_restore
+
+        return conviso_restore(self, data)
 
     def __enter__(self) -> ConvisoEmulator:
         return self.start()

@@ -32,6 +32,8 @@ from .store import (
     IssueRecord,
     ProjectRecord,
     StatusRefused,
+    UnknownUser,
+    UserRecord,
 )
 
 __all__ = ["SCHEMA_FILE", "emulator_schema"]
@@ -64,6 +66,7 @@ def emulator_schema() -> GraphQLSchema:
     for field_name, resolver in _QUERY_RESOLVERS.items():
         query.fields[field_name].resolve = resolver
     mutation.fields["changeIssueStatus"].resolve = _change_issue_status
+    mutation.fields["updateIssueAssignee"].resolve = _update_issue_assignee
     return schema
 
 
@@ -199,6 +202,7 @@ def _change_issue_status(
     store = _store(info)
     if input["id"] not in store.issues:
         raise GraphQLError(f"Couldn't find Issue with 'id'={input['id']}")
+    until = input.get("riskAcceptedUntil")
     try:
         issue = store.change_status(
             input["id"],
@@ -206,6 +210,8 @@ def _change_issue_status(
             input.get("reason"),
             source="api",
             external_author=input.get("externalAuthorIdentifier"),
+            # ISO8601DateTime is a custom scalar: graphql-core hands its text over as is
+            risk_accepted_until=_parse_moment(until) if until else None,
         )
     except StatusRefused as refused:
         raise GraphQLError(str(refused)) from refused
@@ -215,7 +221,37 @@ def _change_issue_status(
     }
 
 
+def _update_issue_assignee(
+    _root: object, info: GraphQLResolveInfo, input: dict[str, Any]
+) -> dict[str, Any]:
+    """R23: set the issue's assignees. An e-mail that is no user of the company is refused
+    with a GraphQL error: the real API's wording is not known, the emulator is strict."""
+    store = _store(info)
+    issue_id = str(input["issueId"])
+    if issue_id not in store.issues:
+        raise GraphQLError(f"Couldn't find Issue with 'id'={issue_id}")
+    try:
+        issue = store.assign(issue_id, list(input["assigneeEmails"]), source="api")
+    except UnknownUser as refused:
+        raise GraphQLError(str(refused)) from refused
+    return {
+        "clientMutationId": input.get("clientMutationId"),
+        "assignees": [_user_view(store.users[e]) for e in issue.assignees],
+    }
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise GraphQLError(f"riskAcceptedUntil: '{text}' is not an ISO 8601 date-time") from exc
+
+
 # -------------------------------------------------------------------------- views
+
+
+def _user_view(user: UserRecord) -> dict[str, Any]:
+    return {"id": user.id or user.email, "email": user.email, "name": user.name}
 
 
 def _company(store: ConvisoStore, company_id: str) -> CompanyRecord:
@@ -303,17 +339,20 @@ def _issue_view(store: ConvisoStore, issue: IssueRecord) -> dict[str, Any]:
         "asset": _asset_view(store, store.assets[issue.asset_id]),
         "project": _project_view(store, project) if project else None,
         "author": _AUTHOR,
+        # R24: each change names who made it (``source``) and why (``reason``)
         "statusHistory": [
             {
                 "id": f"{issue.id}-{n}",
                 "createdAt": _stamp(change.at),
                 "status": change.status,
                 "reason": change.reason,
-                "source": _AUTHOR,
+                "source": _user_view(change.author),
                 "previous": None,
             }
             for n, change in enumerate(issue.history, start=1)
         ],
+        # R23: who the issue is assigned to
+        "assignedUsers": [_user_view(store.users.get(e) or UserRecord(e)) for e in issue.assignees],
         "detail": {"id": issue.id, **issue.detail},
         "fingerprint": issue.fingerprint,
         "originalIssueIdFromTool": None,

@@ -19,14 +19,18 @@ from typing import Any
 from .lifecycle import REOPENED_BY_SCAN, SCAN_CANNOT_CLOSE, permitted_statuses
 
 __all__ = [
+    "API_USER",
     "ISSUE_TYPES",
     "AssetRecord",
+    "AssigneeChange",
     "CompanyRecord",
     "ConvisoStore",
     "IssueRecord",
     "ProjectRecord",
     "StatusChange",
     "StatusRefused",
+    "UnknownUser",
+    "UserRecord",
 ]
 
 #: The concrete issue types the emulator serves: ``Issue`` enum value -> GraphQL type.
@@ -70,6 +74,27 @@ class StatusRefused(Exception):
     """``changeIssueStatus`` asked for a status the issue does not permit."""
 
 
+class UnknownUser(Exception):
+    """``updateIssueAssignee`` named an e-mail that is no user of the company. What the
+    real API answers is not documented; the emulator is strict and refuses (R23)."""
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A Conviso user (``PortalUser``): who an issue can be assigned to, who decides."""
+
+    email: str
+    name: str | None = None
+    id: str = ""
+
+
+#: Who changes made through the API are attributed to when no known
+#: ``externalAuthorIdentifier`` names someone: the API key's owner.
+API_USER = UserRecord("api-integration@conviso.test", "Conviso API key", "2")
+#: Who a scan's changes are attributed to.
+SCANNER = UserRecord("scanner@conviso.test", "Conviso Scanner", "1")
+
+
 @dataclass
 class CompanyRecord:
     id: str
@@ -110,6 +135,22 @@ class StatusChange:
     source: str  # "api" | "scan" | "user"
     at: datetime
     external_author: str | None = None
+    #: who the status history names (``IssueStatusHistory.source``)
+    author: UserRecord = SCANNER
+    #: ``riskAcceptedUntil`` as sent (R24)
+    risk_accepted_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AssigneeChange:
+    """One applied ``updateIssueAssignee`` (source "api") or a person's reassignment in
+    Conviso's UI (source "user")."""
+
+    issue_id: str
+    previous: tuple[str, ...]
+    assignees: tuple[str, ...]
+    source: str
+    at: datetime
 
 
 @dataclass
@@ -134,6 +175,8 @@ class IssueRecord:
     #: fixed ``permittedStatus`` for a test; None = follow ``lifecycle``
     permitted_override: list[str] | None = None
     history: list[StatusChange] = field(default_factory=list)
+    #: e-mails of the users the issue is assigned to (``assignedUsers``, R23)
+    assignees: list[str] = field(default_factory=list)
 
     @property
     def permitted_status(self) -> list[str]:
@@ -160,6 +203,8 @@ class ConvisoStore:
             self.projects: dict[str, ProjectRecord] = {}
             self.issues: dict[str, IssueRecord] = {}
             self.status_changes: list[StatusChange] = []
+            self.assignee_changes: list[AssigneeChange] = []
+            self.users: dict[str, UserRecord] = {}
 
     # ----------------------------------------------------------------- seeding
 
@@ -232,6 +277,17 @@ class ConvisoStore:
             self.issues[issue.id] = issue
             return copy.deepcopy(issue)
 
+    def add_user(self, email: str, name: str | None = None) -> UserRecord:
+        """A member of the company: an issue can be assigned to them (R23)."""
+        with self.lock:
+            user = UserRecord(email.strip().lower(), name, str(next(self._ids)))
+            self.users[user.email] = user
+            return user
+
+    def user(self, email: str | None) -> UserRecord | None:
+        with self.lock:
+            return self.users.get((email or "").strip().lower())
+
     # --------------------------------------------------------- changes, as Conviso
 
     def change_status(
@@ -242,8 +298,14 @@ class ConvisoStore:
         *,
         source: str = "api",
         external_author: str | None = None,
+        by: str | None = None,
+        risk_accepted_until: datetime | None = None,
     ) -> IssueRecord:
-        """Apply a status change; through the API only a permitted status is accepted."""
+        """Apply a status change; through the API only a permitted status is accepted.
+
+        ``by``: the e-mail of the person making it in Conviso's UI (source "user"), named
+        by the status history; an API change is the API key owner's, or the known user
+        its ``externalAuthorIdentifier`` names."""
         with self.lock:
             issue = self._issue(issue_id)
             if source == "api" and status not in issue.permitted_status:
@@ -251,7 +313,38 @@ class ConvisoStore:
                     f"Status {status} is not permitted for issue {issue_id}; "
                     f"permitted: {', '.join(issue.permitted_status) or 'none'}"
                 )
-            self._apply(issue, status, reason, source, external_author)
+            if source == "api":
+                author = self.user(external_author) or API_USER
+            else:
+                author = self.user(by) or UserRecord(by or "someone@conviso.test", by)
+            self._apply(
+                issue, status, reason, source, external_author,
+                author=author, risk_accepted_until=risk_accepted_until,
+            )  # fmt: skip
+            return copy.deepcopy(issue)
+
+    def assign(
+        self,
+        issue_id: str,
+        emails: list[str],
+        *,
+        source: str = "api",
+        at: datetime | None = None,
+    ) -> IssueRecord:
+        """Set who the issue is assigned to (``updateIssueAssignee``, or a person in the
+        UI); an e-mail that is no user of the company is refused (``UnknownUser``)."""
+        with self.lock:
+            issue = self._issue(issue_id)
+            wanted = [e.strip().lower() for e in emails]
+            unknown = [e for e in wanted if e not in self.users]
+            if unknown:
+                raise UnknownUser(f"User not found: {', '.join(unknown)}")
+            previous = tuple(issue.assignees)
+            issue.assignees = list(dict.fromkeys(wanted))
+            issue.updated_at = self._bump(issue, at)
+            self.assignee_changes.append(
+                AssigneeChange(issue.id, previous, tuple(issue.assignees), source, issue.updated_at)
+            )
             return copy.deepcopy(issue)
 
     def scan_found(self, issue_id: str, *, at: datetime | None = None) -> IssueRecord:
@@ -259,7 +352,7 @@ class ConvisoStore:
         with self.lock:
             issue = self._issue(issue_id)
             if issue.status in REOPENED_BY_SCAN:
-                self._apply(issue, "IDENTIFIED", "Found again by scan", "scan", None, at)
+                self._apply(issue, "IDENTIFIED", "Found again by scan", "scan", None, at=at)
             return copy.deepcopy(issue)
 
     def scan_missed(self, issue_id: str, *, at: datetime | None = None) -> IssueRecord:
@@ -267,7 +360,9 @@ class ConvisoStore:
         with self.lock:
             issue = self._issue(issue_id)
             if issue.status not in SCAN_CANNOT_CLOSE:
-                self._apply(issue, "FIX_ACCEPTED", "Not found by the latest scan", "scan", None, at)
+                self._apply(
+                    issue, "FIX_ACCEPTED", "Not found by the latest scan", "scan", None, at=at
+                )
             return copy.deepcopy(issue)
 
     def update_issue(
@@ -277,7 +372,7 @@ class ConvisoStore:
         with self.lock:
             issue = self._issue(issue_id)
             for name, value in changes.items():
-                if name in {"id", "history", "status"} or not hasattr(issue, name):
+                if name in {"id", "history", "status", "assignees"} or not hasattr(issue, name):
                     raise ValueError(f"cannot update {name!r} this way")
                 setattr(issue, name, value)
             issue.updated_at = self._bump(issue, at)
@@ -339,12 +434,16 @@ class ConvisoStore:
         reason: str | None,
         source: str,
         external_author: str | None,
+        *,
         at: datetime | None = None,
+        author: UserRecord = SCANNER,
+        risk_accepted_until: datetime | None = None,
     ) -> None:
         issue.updated_at = self._bump(issue, at)
         change = StatusChange(
-            issue.id, issue.status, status, reason, source, issue.updated_at, external_author
-        )
+            issue.id, issue.status, status, reason, source, issue.updated_at, external_author,
+            author=author, risk_accepted_until=risk_accepted_until,
+        )  # fmt: skip
         issue.status = status
         issue.history.append(change)
         self.status_changes.append(change)

@@ -7,6 +7,7 @@ one write.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -15,11 +16,13 @@ from pydantic import BaseModel, ConfigDict
 from .vocabulary import ConvisoStatus
 
 __all__ = [
+    "ChangeConvisoAssignee",
     "ChangeConvisoStatus",
     "CreateWorkItem",
     "Decision",
     "FieldValue",
     "Level",
+    "OutboundDecision",
     "Skip",
     "SkipReason",
     "UpdateWorkItem",
@@ -55,6 +58,7 @@ class SkipReason(StrEnum):
     NOT_PERMITTED = "not_permitted"  # R7
     CONFIGURATION = "configuration"  # R14
     VANISHED = "vanished"  # R25: Conviso no longer returns the vulnerability
+    UNKNOWN_ASSIGNEE = "unknown_assignee"  # R23: a person the other side does not know
 
 
 class _Decision(BaseModel):
@@ -107,6 +111,24 @@ class ChangeConvisoStatus(_Decision):
     work_item_id: int
     status: ConvisoStatus
     reason: str
+    #: R24: the mover's e-mail (``externalAuthorIdentifier``), when known
+    external_author: str | None = None
+    #: R24: until when a risk accepted by this move lasts (``riskAcceptedUntil``)
+    risk_accepted_until: datetime | None = None
 
 
-Decision = Skip | CreateWorkItem | UpdateWorkItem | ChangeConvisoStatus
+class ChangeConvisoAssignee(_Decision):
+    """A person reassigned the card: Conviso's assignee follows (R23)."""
+
+    kind: Literal["change_assignee"] = "change_assignee"
+    vulnerability_id: str
+    work_item_id: int
+    #: the e-mail, in lower case; "" when the card was unassigned
+    assignee: str
+    #: who reassigned the card, for the delivery
+    by: str | None = None
+
+
+#: What a vulnerability snapshot asks of its card (Conviso → Boards): never a status change.
+OutboundDecision = Skip | CreateWorkItem | UpdateWorkItem
+Decision = OutboundDecision | ChangeConvisoStatus

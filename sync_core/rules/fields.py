@@ -233,15 +233,15 @@ def field_problems(route: Route, type_fields: Mapping[str, TypeField]) -> list[t
                             f"{_quoted(found.allowed_values)})",
                         )
                     )
-    for name, value in route.defaults.items():
+    for name, default in route.defaults.items():
         found = type_fields.get(name.lower())
         if found is None:
             missing(f"defaults.{name}", name)
-        elif not _allowed(value, found):
+        elif not _allowed(default, found):
             problems.append(
                 (
                     f"defaults.{name}",
-                    f"'{value}' is not an allowed value of '{name}' (allowed: "
+                    f"'{default}' is not an allowed value of '{name}' (allowed: "
                     f"{_quoted(found.allowed_values)})",
                 )
             )

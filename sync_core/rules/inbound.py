@@ -7,8 +7,11 @@ events stop there); ``plan_inbound`` also needs Conviso's current status.
 
 from __future__ import annotations
 
-from .decisions import ChangeConvisoStatus, Decision, Level, Skip, SkipReason
+from datetime import date
+
+from .decisions import ChangeConvisoStatus, Level, Skip, SkipReason
 from .models import BoardChange, BoardLayout, Link, Route
+from .people import external_author, risk_accepted_until
 from .position import read_position
 from .vocabulary import BOARD_COLUMN_FIELD, STATE_FIELD, ConvisoStatus
 
@@ -83,7 +86,8 @@ def screen_inbound(
             reason=SkipReason.STALE_EVENT,
             message=f"revision {change.rev} is older than rev {link.last_rev_seen}, already seen",
         )
-    if not is_status_move(change.changed_fields):
+    if not is_status_move(change.changed_fields) and change.assigned_to is None:
+        # R23: a reassignment alone is planned by ``rules.people`` once the route is known
         return Skip(
             reason=SkipReason.NO_STATUS_CHANGE, message="neither State nor board column changed"
         )
@@ -152,7 +156,8 @@ def plan_inbound(
     link: Link,
     current: ConvisoStatus,
     permitted: tuple[ConvisoStatus, ...] | None,
-) -> Decision:
+    today: date | None = None,
+) -> Skip | ChangeConvisoStatus:
     """R7: the Conviso status a move stands for — never ``FIX_ACCEPTED``, never a guess."""
     reading = read_position(
         route, layout, state=change.state, column=change.column, current=current
@@ -180,9 +185,15 @@ def plan_inbound(
         )
     who = change.revised_by_name or "someone"
     claim = " (fix claimed; only a scan validates it)" if reading.fix_claimed else ""
+    until = None
+    if reading.status == ConvisoStatus.RISK_ACCEPTED:
+        # R24: a risk acceptance says until when
+        until = risk_accepted_until(change, route, today or date.today())
     return ChangeConvisoStatus(
         vulnerability_id=link.vulnerability_id,
         work_item_id=change.work_item_id,
         status=reading.status,
         reason=f"Azure Boards work item #{change.work_item_id} moved to {where} by {who}{claim}",
+        external_author=external_author(change),
+        risk_accepted_until=until,
     )

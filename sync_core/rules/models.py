@@ -42,8 +42,10 @@ __all__ = [
     "IntegrationConfig",
     "IssueSla",
     "Link",
+    "PortalUser",
     "Priority",
     "Route",
+    "StatusHistoryEntry",
     "StatusTarget",
     "Vulnerability",
     "VulnerabilityDetail",
@@ -108,6 +110,34 @@ class IssueSla(_ConvisoShape):
     days_remaining: int | None = None
 
 
+class PortalUser(_ConvisoShape):
+    """A Conviso user as ``assignedUsers`` and ``statusHistory.source`` name them (R23, R24)."""
+
+    email: str = ""
+    name: str | None = None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _no_email(cls, value: object) -> object:
+        return "" if value is None else value
+
+
+class StatusHistoryEntry(_ConvisoShape):
+    """One entry of an issue's ``statusHistory``: who (``source``) set which status, when
+    and why (R24: decisions made in Conviso are said on the card naming who and why)."""
+
+    id: str
+    status: ConvisoStatus
+    created_at: datetime
+    reason: str | None = None
+    source: PortalUser | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+
 class VulnerabilityDetail(_ConvisoShape):
     """The location data of the concrete issue types (SAST, SCA, DAST, network)."""
 
@@ -146,6 +176,16 @@ class Vulnerability(_ConvisoShape):
     permitted_status: tuple[ConvisoStatus, ...] | None = None
     #: the remediation deadline (R20); None when Conviso does not say
     sla: IssueSla | None = None
+    #: who the issue is assigned to in Conviso (R23); None when the snapshot does not say
+    #: (an event without them), () when nobody is
+    assigned_users: tuple[PortalUser, ...] | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
+    #: the issue's status changes with their authors and reasons (R24); None when the
+    #: snapshot does not say
+    status_history: tuple[StatusHistoryEntry, ...] | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
 
     @field_validator("id", mode="before")
     @classmethod
@@ -205,6 +245,8 @@ _OWNED_FIELDS = frozenset(
     )
 )  # fmt: skip
 _TAG_MAX = 100
+#: An e-mail address as people are named on both sides (R23): one @, no spaces or markup.
+_EMAIL = re.compile(r"[^@\s<>\"'(),;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 def _field_reference_problem(name: str) -> str | None:
@@ -239,6 +281,12 @@ class Route(_Frozen):
     severity_values: dict[Severity, str] = {}
     #: values for fields the work item type requires, set on a new card (R21)
     defaults: dict[str, str | int] = Field(default={}, max_length=50)
+    #: R23: "sync" makes Conviso's assignees and the card's Assigned To follow each other
+    assignees: Literal["sync", "off"] = "off"
+    #: R23: the e-mail a new card is assigned to when Conviso names nobody
+    default_assignee: str | None = Field(default=None, max_length=254)
+    #: R24: how long a risk accepted by a board move lasts when the card names no date
+    risk_acceptance_days: int = Field(default=90, ge=1, le=3650)
 
     @model_validator(mode="before")
     @classmethod
@@ -300,6 +348,18 @@ class Route(_Frozen):
         if any(not v.strip() or len(v) > 256 for v in value.values()):
             raise ValueError("severity_values are 1-256 characters each")
         return value
+
+    @field_validator("default_assignee")
+    @classmethod
+    def _assignee_is_email(cls, value: str | None) -> str | None:
+        """An e-mail, as both Conviso (``assigneeEmails``) and Azure DevOps (an identity's
+        ``uniqueName``) name people; kept in lower case, as both compare them."""
+        if value is None:
+            return None
+        cleaned = value.strip().lower()
+        if not _EMAIL.fullmatch(cleaned):
+            raise ValueError("default_assignee must be an e-mail address (name@example.com)")
+        return cleaned
 
     @field_validator("defaults")
     @classmethod
@@ -520,6 +580,9 @@ class WorkItemView(_Frozen):
     tags: frozenset[str] = frozenset()
     #: who made the revision ``rev`` (an Azure DevOps identity id), when known
     changed_by_id: str | None = None
+    #: the card's Assigned To as an e-mail in lower case, "" when nobody; None when not
+    #: known (R23)
+    assigned_to: str | None = None
 
 
 class Link(_Frozen):
@@ -552,6 +615,12 @@ class Link(_Frozen):
     sla_noted: tuple[SlaState, ...] = ()
     #: when the reconcile pass found that Conviso no longer returns the vulnerability (R25)
     vanished_at: datetime | None = None
+    #: Conviso's assignee (an e-mail in lower case, "" for nobody) as last known (R23): a
+    #: Conviso value different from it is Conviso's change, a card value different from it
+    #: a person's. None for links made before it was kept.
+    applied_assignee: str | None = None
+    #: the Conviso decisions (status history entries) already said on the card (R24)
+    decisions_noted: tuple[str, ...] = ()
 
 
 class BoardChange(_Frozen):
@@ -575,3 +644,12 @@ class BoardChange(_Frozen):
     columns: dict[str, str] = {}
     revised_by_id: str | None = None
     revised_by_name: str | None = None
+    #: the mover's e-mail (``revisedBy.uniqueName``, or the "Name <email>" of
+    #: ``System.ChangedBy``), for Conviso's ``externalAuthorIdentifier`` (R24)
+    revised_by_email: str | None = None
+    #: System.AssignedTo after the change, as an e-mail ("" when unassigned), when this
+    #: revision changed it; None when it did not (R23)
+    assigned_to: str | None = None
+    #: the card's date fields as of the revision (reference name -> ISO 8601), so a risk
+    #: acceptance reads ``fields.risk_accepted_until`` without reading the card (R24)
+    dates: dict[str, str] = {}

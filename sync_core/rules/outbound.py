@@ -9,9 +9,24 @@ from __future__ import annotations
 
 from .board_fit import route_problems
 from .card import card_tags, card_title, describe, history_note, vulnerability_url
-from .decisions import CreateWorkItem, Decision, Level, Skip, SkipReason, UpdateWorkItem
+from .decisions import (
+    CreateWorkItem,
+    Level,
+    OutboundDecision,
+    Skip,
+    SkipReason,
+    UpdateWorkItem,
+)
 from .fields import applied_after, changed_fields, create_fields, noted_after, sla_note
 from .models import BoardLayout, IntegrationConfig, Link, Route, Vulnerability, WorkItemView
+from .people import (
+    ASSIGNED_TO_FIELD,
+    assignee_after,
+    assignee_on_create,
+    assignee_to_write,
+    decision_notes,
+    decisions_noted_after,
+)
 from .position import position_fields, read_position
 from .severity import passes_policy, priority_for
 from .targets import target_of
@@ -63,12 +78,16 @@ def record_applied(
         "applied_fields": applied_after(link, vulnerability),
         # R25: Conviso returns the vulnerability (again)
         "vanished_at": None,
+        # R23: Conviso's assignee as known now; a later change of it is Conviso's
+        "applied_assignee": assignee_after(link, vulnerability),
     }
     if rev_written is not None:
         changes["last_rev_written"] = max(link.last_rev_written, rev_written)
         # R20: a write of this snapshot carried its SLA note (a create says the deadline
         # in its field instead), so that state is never said again
         changes["sla_noted"] = noted_after(link, vulnerability)
+        # R24: the same for the Conviso decisions said on the card
+        changes["decisions_noted"] = decisions_noted_after(link, vulnerability)
     if written is not None:
         changes["card"] = written
         changes["writer_id"] = written.changed_by_id or link.writer_id
@@ -115,6 +134,10 @@ def _create(
         fields[layout.team_field] = layout.team_default
     if route.iteration_path:
         fields[ITERATION_PATH_FIELD] = route.iteration_path
+    assignee = assignee_on_create(route, vulnerability)
+    if assignee:
+        # R23: in the create itself (no extra request)
+        fields[ASSIGNED_TO_FIELD] = assignee
     if replaces is not None:
         fields[HISTORY_FIELD] = history_note(
             f"Replaces work item #{replaces}, which was deleted in Azure Boards while "
@@ -161,7 +184,7 @@ def _first_card(
     *,
     backfill: bool,
     replaces: int | None = None,
-) -> Decision:
+) -> OutboundDecision:
     if not _may_create(vulnerability, route, backfill=backfill):
         return Skip(
             reason=SkipReason.NOT_IDENTIFIED,
@@ -193,7 +216,7 @@ def _update(
     layout: BoardLayout,
     link: Link,
     card: WorkItemView,
-) -> Decision:
+) -> OutboundDecision:
     status = vulnerability.status
     fields: FieldMap = {}
     mapped = target_of(route, layout, status) is not None
@@ -204,6 +227,18 @@ def _update(
     fields.update(_priority_change(vulnerability, config, link, card))
     # R20, R21: the mapped fields Conviso changed, in the same patch (one write per change)
     fields.update(changed_fields(route, vulnerability, link))
+    # R23: Conviso's reassignment, in the same patch
+    ours = config.service_identity or link.writer_id
+    person_unseen = (
+        card.rev > max(link.last_rev_written, link.last_rev_seen)
+        and card.changed_by_id is not None
+        and card.changed_by_id != ours
+    )
+    assignee = assignee_to_write(
+        route, vulnerability, link, card.assigned_to, person_unseen=person_unseen
+    )
+    if assignee is not None:
+        fields[ASSIGNED_TO_FIELD] = assignee
     notes: list[str] = []
     reopen = status == ConvisoStatus.IDENTIFIED and link.applied_status in _REOPENED_FROM
     if reopen:
@@ -217,6 +252,8 @@ def _update(
     deadline = sla_note(vulnerability, link)
     if deadline is not None:
         notes.append(deadline)
+    # R24: a decision made in Conviso (risk accepted, false positive, severity), once
+    notes.extend(decision_notes(vulnerability, link)[0])
     if notes:
         fields[HISTORY_FIELD] = "".join(notes)
     if not fields:
@@ -245,7 +282,7 @@ def plan_outbound(
     link: Link | None,
     card: WorkItemView | None,
     backfill: bool = False,
-) -> Decision:
+) -> OutboundDecision:
     """One decision for one snapshot: create, update (one patch), or skip with a reason.
 
     ``link`` is what storage remembers; ``card`` is the linked work item as Azure Boards

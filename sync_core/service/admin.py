@@ -20,8 +20,9 @@ from pydantic import SecretStr, ValidationError
 from ..adapters.azure_devops import AuthenticationError, AzureDevOpsError, ConfigurationError
 from ..adapters.azure_devops.models import Subscription
 from ..edge import BadRequest, check_body
+from ..ports import Boards
 from ..rules import IntegrationConfig, Level, route_problems
-from .check import route_field_findings, route_path_findings
+from .check import FieldInspectable, PathInspectable, route_field_findings, route_path_findings
 from .context import SyncContext
 from .errors import InvalidInput
 from .inbound import learn_writer_identity_on_save
@@ -209,12 +210,16 @@ def _missing_secret(config: IntegrationConfig) -> str | None:
     return None
 
 
+class _RouteChecker(Boards, PathInspectable, FieldInspectable, Protocol):
+    """The Azure DevOps client calls checking a route on save makes (R3, R21)."""
+
+
 def _check_against_boards(
     ctx: SyncContext, integration_id: str, config: IntegrationConfig
 ) -> list[str]:
     """Problems Azure DevOps confirms (→ 400), or warnings when it cannot be asked."""
     try:
-        boards = ctx.boards_for(integration_id, config)
+        boards = cast(_RouteChecker, ctx.boards_for(integration_id, config))
     except AuthenticationError as exc:
         # no client can be made at all: the app settings lack what this mode needs
         # (ENTRA_* for "oauth"); the person saving must hear it now, not at the first event

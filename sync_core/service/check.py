@@ -37,9 +37,11 @@ from .context import SyncContext
 from .intake import load_integration
 
 __all__ = [
+    "ASSIGNEE_HOOK_FIELD",
     "HOOK_FIELDS",
     "PathFinding",
     "check_integration",
+    "hook_fields",
     "route_field_findings",
     "route_path_findings",
 ]
@@ -48,6 +50,24 @@ log = logging.getLogger(__name__)
 
 #: The seed's two manual hooks: "Work item updated" filtered on Board Column, and on State.
 HOOK_FIELDS = ("System.BoardColumn", "System.State")
+#: R23: a third hook for projects whose routes sync assignees. The ``changedFields``
+#: filter of ``workitem.updated`` sends only "work items with the specified field(s)
+#: changed" (hooks 7.1 ``eventtypes/GET__hooks_publishers__publisherId__eventTypes.json``),
+#: so the State and Board Column hooks stay silent for a reassignment alone; a list of
+#: several fields in one filter is not documented (research/azure-devops.md §3.1), hence a
+#: subscription of its own. Events of one revision reported by several hooks are one
+#: change (the intake keys them on the revision).
+ASSIGNEE_HOOK_FIELD = "System.AssignedTo"
+
+
+def hook_fields(config: IntegrationConfig, project: str) -> tuple[str, ...]:
+    """The ``changedFields`` of the hooks a routed project needs (R17, R23)."""
+    syncs = any(
+        r.assignees == "sync" and r.project.lower() == project.lower() for r in config.routes
+    )
+    return (*HOOK_FIELDS, ASSIGNEE_HOOK_FIELD) if syncs else HOOK_FIELDS
+
+
 _USABLE = "enabled"
 #: A refusal names at most this many of the team's areas.
 _AREAS_NAMED = 10
@@ -329,7 +349,8 @@ def _check_hooks(
     config: IntegrationConfig,
     projects: dict[str, Project],
 ) -> None:
-    """Per routed project: a "Work item updated" hook to our URL for each of HOOK_FIELDS."""
+    """Per routed project: a "Work item updated" hook to our URL for each of its
+    ``hook_fields`` (State, Board Column, and Assigned To where a route syncs assignees)."""
     found, why = _ask(lambda: boards.list_subscriptions(event_type="workitem.updated"))
     names = sorted({r.project for r in config.routes if r.project.lower() in projects})
     if found is None:
@@ -339,7 +360,7 @@ def _check_hooks(
     ours = [s for s in found if _ours(s, integration_id)]
     for name in names:
         project_id = projects[name.lower()].id
-        for hook_field in HOOK_FIELDS:
+        for hook_field in hook_fields(config, name):
             candidates = [
                 s
                 for s in ours

@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Unpack
 
 from ..adapters.state import StateStore
-from ..adapters.state.deliveries import Delivery
+from ..adapters.state.deliveries import Delivery, DeliveryDetails
 from ..ports import Boards, Conviso
 from ..rules import BoardLayout, IntegrationConfig, Level, Route
 
@@ -105,7 +106,9 @@ class SyncContext:
         """The integration's configuration, from this process's short-lived cache."""
         return self.configs.get(integration_id, self.state.integrations.get)
 
-    def record(self, integration_id: str, level: Level, message: str, **details: object) -> None:
+    def record(
+        self, integration_id: str, level: Level, message: str, **details: Unpack[DeliveryDetails]
+    ) -> None:
         """One line of the integration's recent deliveries (R11)."""
         self.state.deliveries.record(
             integration_id, Delivery(time=self.clock(), level=level, message=message, **details)

@@ -29,6 +29,7 @@ from ..adapters.azure_devops.models import (
     WorkItemStateInfo,
     WorkItemTypeInfo,
 )
+from ..rules.fields import TypeField
 from .context import SyncContext
 from .errors import InvalidInput, ServiceError
 from .intake import load_integration
@@ -87,6 +88,7 @@ class Discoverable(Protocol):
     def work_item_type_states(
         self, project: str, work_item_type: str
     ) -> list[WorkItemStateInfo]: ...
+    def work_item_type_fields(self, project: str, work_item_type: str) -> list[TypeField]: ...
 
 
 def _projects(client: Discoverable, *_: str) -> Any:
@@ -162,7 +164,7 @@ def _states(client: Discoverable, project: str, work_item_type: str) -> Any:
 def _fields(client: Discoverable, project: str, work_item_type: str) -> Any:
     """The type's fields for a route's ``fields``/``defaults`` pickers (R20, R21): which it
     requires and, for a list field, its allowed values (e.g. Severity's "1 - Critical")."""
-    listed = cast(Any, client).work_item_type_fields(project, work_item_type)
+    listed = client.work_item_type_fields(project, work_item_type)
     return [
         {
             "reference_name": f.reference_name,
@@ -195,6 +197,7 @@ PATHS = (
     "projects/{project}/workitemtypes",
     "projects/{project}/workitemtypes/{type}/states",
     "projects/{project}/workitemtypes/{type}/fields",
+    "assets",
 )
 
 
@@ -211,6 +214,10 @@ def _match(segments: list[str]) -> tuple[Callable[..., Any], list[str]] | None:
 def discover(ctx: SyncContext, integration_id: str, path: str) -> dict[str, Any]:
     """``{"path": ..., "items" | "board": ...}`` for one discovery path; 400 for an unknown one."""
     segments = [s for s in path.strip("/").split("/") if s]
+    if [s.lower() for s in segments] == ["assets"]:  # Conviso's, for the asset picker
+        from .assets import list_assets
+
+        return list_assets(ctx, integration_id)
     found = _match(segments)
     if found is None or any(len(name) > 256 for name in segments):
         raise InvalidInput(f"unknown discovery path '{path[:200]}'; one of: {', '.join(PATHS)}")

@@ -1,7 +1,9 @@
 """Service-hook provisioning (R17): the seed's two manual hooks, made through the REST API.
 
 Per project the routes use: a "Work item updated" subscription filtered on the board column
-(``System.BoardColumn``) and one on ``System.State``, both posting to this integration's
+(``System.BoardColumn``) and one on ``System.State`` — plus one on ``System.AssignedTo``
+where a route of the project syncs assignees (R23: the other two do not fire for a
+reassignment alone; ``check.hook_fields``) — all posting to this integration's
 ``boards-webhook`` with Basic auth (the token in the URL when no Basic credentials are set).
 Idempotent: existing subscriptions are listed first and only the missing ones are created,
 so a second call changes nothing; every subscription is reported with its status
@@ -14,12 +16,12 @@ URL without its query, and the password goes only to Azure DevOps (which masks i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypedDict, cast
 from urllib.parse import quote, urlsplit
 
 from ..adapters.azure_devops.models import Project, Subscription
 from ..rules import IntegrationConfig, Level
-from .check import HOOK_FIELDS
+from .check import hook_fields
 from .context import SyncContext
 from .discovery import azure_devops_answers
 from .errors import InvalidInput
@@ -78,7 +80,14 @@ def sends_to(subscription: Subscription, integration_id: str) -> bool:
     return path.endswith(_hook_path(integration_id).removeprefix("/api"))
 
 
-def _target(config: IntegrationConfig, base: str, integration_id: str) -> tuple[str, dict]:
+class _BasicAuth(TypedDict, total=False):
+    """The keywords of ``create_subscription`` that carry Basic auth; empty for the token."""
+
+    basic_username: str
+    basic_password: str
+
+
+def _target(config: IntegrationConfig, base: str, integration_id: str) -> tuple[str, _BasicAuth]:
     """The URL to post to and the credentials to post with (R12: Basic auth, or the token)."""
     url = base + _hook_path(integration_id)
     hook = config.webhook
@@ -122,7 +131,7 @@ def provision_service_hooks(
         ours = [s for s in listed if sends_to(s, integration_id)]
         for name in sorted({route.project for route in config.routes}):
             project = projects.get(name.lower())
-            for hook_field in HOOK_FIELDS:
+            for hook_field in hook_fields(config, name):
                 entry: dict[str, Any] = {"project": name, "changed_fields": hook_field}
                 if project is None:
                     entry.update(action="none", status="project_not_found")

@@ -14,10 +14,11 @@ with the integration. A card on several teams' boards is read on the route's boa
 from __future__ import annotations
 
 import logging
-from typing import Protocol, cast
+from datetime import UTC, datetime
+from typing import Protocol, TypedDict, cast
 
 from ..adapters.azure_devops.models import Identity
-from ..adapters.conviso import StatusNotPermitted
+from ..adapters.conviso import ConvisoQueryError, StatusNotPermitted
 from ..adapters.state import StaleEntity
 from ..rules import (
     BoardChange,
@@ -32,7 +33,9 @@ from ..rules import (
     plan_inbound,
     screen_inbound,
 )
-from ..rules.inbound import for_route_board, same_identity
+from ..rules.decisions import ChangeConvisoAssignee
+from ..rules.inbound import for_route_board, is_status_move, same_identity
+from ..rules.people import plan_assignee, unknown_assignee_warning
 from .context import SyncContext
 from .errors import Retry
 from .messages import InboundMessage
@@ -42,6 +45,14 @@ __all__ = ["apply_board_change", "learn_writer_identity", "route_by_key"]
 log = logging.getLogger(__name__)
 
 _SAVE_ATTEMPTS = 3
+
+
+class _EventSubject(TypedDict):
+    """The event and the card every line about an inbound event names (the keywords of
+    ``SyncContext.record`` that no call below passes itself)."""
+
+    event_id: str | None
+    work_item_id: int | None
 
 
 class _Identifies(Protocol):
@@ -93,12 +104,17 @@ def route_by_key(config: IntegrationConfig, key: str) -> Route | None:
 
 
 def _seen(
-    link: Link, change: BoardChange, layout_card: WorkItemView | None, column: str | None = None
+    link: Link,
+    change: BoardChange,
+    layout_card: WorkItemView | None,
+    column: str | None = None,
+    assignee: str | None = None,
 ) -> Link:
     """The link after an event: its revision is the newest seen, its card where it went.
 
     ``column``: the card's column on the route's board after the event, when known (it
-    may not have moved while the State did)."""
+    may not have moved while the State did). ``assignee``: Conviso's assignee now, when
+    the event's reassignment reached it (R23)."""
     card = layout_card
     if card is not None:
         card = card.model_copy(
@@ -107,11 +123,17 @@ def _seen(
                 "state": change.state or card.state,
                 "column": change.column or column or card.column,
                 "changed_by_id": change.revised_by_id,
+                "assigned_to": (
+                    card.assigned_to if change.assigned_to is None else change.assigned_to
+                ),
             }
         )
-    return link.model_copy(
-        update={"last_rev_seen": max(link.last_rev_seen, change.rev), "card": card}
-    )
+    update: dict[str, object] = {
+        "last_rev_seen": max(link.last_rev_seen, change.rev), "card": card
+    }  # fmt: skip
+    if assignee is not None:
+        update["applied_assignee"] = assignee
+    return link.model_copy(update=update)
 
 
 def apply_board_change(
@@ -125,7 +147,7 @@ def apply_board_change(
     if identity is None and _needs_identity(change, link):
         identity = learn_writer_identity(ctx, iid, config)
     skipped = screen_inbound(change, link=link, service_identity=identity)
-    details = {"event_id": message.event_id, "work_item_id": change.work_item_id}
+    details: _EventSubject = {"event_id": message.event_id, "work_item_id": change.work_item_id}
     if skipped is not None or stored is None:
         assert skipped is not None
         ctx.record(
@@ -152,6 +174,8 @@ def apply_board_change(
     boards = ctx.boards_for(iid, config)
     layout = ctx.layouts.get(iid, route, boards)
     on_board = for_route_board(change, layout)
+    # R23: a reassignment is the assignee's own change, whatever the card's position did
+    reassigned = plan_assignee(change, route=route, link=link)
     if isinstance(on_board, Skip):
         ctx.record(
             iid,
@@ -162,7 +186,15 @@ def apply_board_change(
             route_key=route.key,
             **details,
         )
-        _remember_seen(ctx, iid, change, link, etag, change.columns.get(layout.column_field))
+        assignee = _reassign(ctx, iid, config, reassigned, link, route, details)
+        column = change.columns.get(layout.column_field)
+        _remember_seen(ctx, iid, change, link, etag, column, assignee)
+        return
+    if not is_status_move(on_board.changed_fields):
+        # a reassignment alone: one Conviso request, no status read (R23)
+        assignee = _reassign(ctx, iid, config, reassigned, link, route, details)
+        column = change.columns.get(layout.column_field)
+        _remember_seen(ctx, iid, change, link, etag, column, assignee)
         return
     column_here = change.columns.get(layout.column_field)
     change = on_board
@@ -175,12 +207,18 @@ def apply_board_change(
         link=link,
         current=current.status,
         permitted=current.permitted_status,
+        today=datetime.now(UTC).date(),
     )
     applied = current
     if isinstance(decision, ChangeConvisoStatus):
         try:
+            # R24: the mover's e-mail, and until when a risk acceptance lasts
             applied = conviso.change_issue_status(
-                decision.vulnerability_id, decision.status, decision.reason
+                decision.vulnerability_id,
+                decision.status,
+                decision.reason,
+                external_author=decision.external_author,
+                risk_accepted_until=decision.risk_accepted_until,
             )
             ctx.record(
                 iid,
@@ -212,17 +250,70 @@ def apply_board_change(
             route_key=route.key,
             **details,
         )
-    _remember(ctx, iid, change, link, etag, applied, column_here)
+    assignee = _reassign(ctx, iid, config, reassigned, link, route, details)
+    _remember(ctx, iid, change, link, etag, applied, column_here, assignee)
+
+
+def _reassign(
+    ctx: SyncContext,
+    iid: str,
+    config: IntegrationConfig,
+    decision: ChangeConvisoAssignee | Skip | None,
+    link: Link,
+    route: Route,
+    details: _EventSubject,
+) -> str | None:
+    """R23: carry a person's reassignment to Conviso (``updateIssueAssignee``, one request)
+    and return Conviso's assignee now (None: nothing to keep). A refusal — a person
+    Conviso does not know, or this least certain of the 2026 additions answered with a
+    GraphQL error — is a warning delivery naming them, never an error or a retry."""
+    if decision is None:
+        return None
+    if isinstance(decision, Skip):
+        ctx.record(
+            iid, decision.level, decision.message, reason=decision.reason.value,
+            vulnerability_id=link.vulnerability_id, route_key=route.key, **details,
+        )  # fmt: skip
+        return None
+    conviso = ctx.conviso_for(iid, config)
+    wanted = [decision.assignee] if decision.assignee else []
+    try:
+        now = conviso.update_issue_assignee(decision.vulnerability_id, wanted)
+    except ConvisoQueryError as refused:
+        warning = unknown_assignee_warning(
+            decision.vulnerability_id, decision.work_item_id, decision.assignee, side="conviso"
+        )
+        ctx.record(
+            iid, warning.level, f"{warning.message}: {refused}", reason=warning.reason.value,
+            vulnerability_id=link.vulnerability_id, route_key=route.key, **details,
+        )  # fmt: skip
+        return None
+    by = f" by {decision.by}" if decision.by else ""
+    ctx.record(
+        iid, Level.INFO,
+        f"Conviso assignee → {decision.assignee or 'nobody'} (work item "
+        f"#{decision.work_item_id} reassigned{by})",
+        reason="assignee_changed", vulnerability_id=link.vulnerability_id,
+        route_key=route.key, **details,
+    )  # fmt: skip
+    return now[0] if now else ""
 
 
 def _remember_seen(
-    ctx: SyncContext, iid: str, change: BoardChange, link: Link, etag: str, column: str | None
+    ctx: SyncContext,
+    iid: str,
+    change: BoardChange,
+    link: Link,
+    etag: str,
+    column: str | None,
+    assignee: str | None = None,
 ) -> None:
-    """A move on another board: the revision is seen (a late event older than it is
-    stale), the card's place on the route's board is unchanged; nothing else."""
+    """A move on another board, or a reassignment alone: the revision is seen (a late
+    event older than it is stale), the card's place on the route's board is unchanged;
+    Conviso's assignee is kept when the reassignment reached it (R23)."""
     for _ in range(_SAVE_ATTEMPTS):
         try:
-            ctx.state.links.save(iid, _seen(link, change, link.card, column), etag)
+            ctx.state.links.save(iid, _seen(link, change, link.card, column, assignee), etag)
             return
         except StaleEntity:
             fresh = ctx.state.links.get_by_work_item(iid, change.work_item_id)
@@ -240,6 +331,7 @@ def _remember(
     etag: str,
     applied: Vulnerability,
     column: str | None = None,
+    assignee: str | None = None,
 ) -> None:
     """Keep the newest revision and card position; the applied status is Conviso's now.
 
@@ -249,7 +341,7 @@ def _remember(
     from, and only the echo of the move's own status change would bring it back."""
     for _ in range(_SAVE_ATTEMPTS):
         when = max(applied.updated_at, link.applied_updated_at or applied.updated_at)
-        updated = _seen(link, change, link.card, column).model_copy(
+        updated = _seen(link, change, link.card, column, assignee).model_copy(
             update={"applied_status": applied.status, "applied_updated_at": when}
         )
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Unpack
 
 from ..adapters.azure_devops import (
     ConfigurationError,
@@ -18,6 +19,7 @@ from ..adapters.azure_devops import (
 )
 from ..adapters.azure_devops.layout import work_item_view
 from ..adapters.state import StaleEntity
+from ..adapters.state.deliveries import DeliveryDetails
 from ..adapters.state.links import ClaimResult
 from ..adapters.state.queues import OUTBOUND_QUEUE
 from ..ports import Boards, WorkItemRecord
@@ -40,6 +42,12 @@ from ..rules import (
     record_applied,
     route_for,
     vulnerability_tag,
+)
+from ..rules.people import (
+    ASSIGNED_TO_FIELD,
+    needs_decision_history,
+    unknown_assignee_warning,
+    unknown_identity,
 )
 from ..rules.vocabulary import HISTORY_FIELD
 from .context import SyncContext
@@ -106,10 +114,9 @@ class _Job:
             backfill=self.message.backfill or link is None,
         )
 
-    def record(self, level: Level, message: str, **details: object) -> None:
-        self.ctx.record(
-            self.integration_id, level, message, event_id=self.message.event_id, **details
-        )
+    def record(self, level: Level, message: str, **details: Unpack[DeliveryDetails]) -> None:
+        details["event_id"] = self.message.event_id
+        self.ctx.record(self.integration_id, level, message, **details)
 
 
 def _note_for_assessment(job: _Job, vulnerability: Vulnerability) -> str | None:
@@ -144,6 +151,10 @@ def apply_vulnerability(
     stored = ctx.state.links.get(job.integration_id, vulnerability.id)
     if stored is None and needs_asset_tags(config, vulnerability.asset):
         vulnerability = job.current(vulnerability.id)  # R22: the event did not say the tags
+    elif needs_decision_history(vulnerability, stored.link if stored else None):
+        # R24: a decision made in Conviso is said naming who and why; an event that does
+        # not carry the status history is read (one Conviso request, per decision only)
+        vulnerability = job.current(vulnerability.id)
     route = route_for(config, vulnerability.asset)
     if stored is not None:
         # R3: a linked vulnerability keeps its card, on its link's route, in its project;
@@ -290,13 +301,25 @@ def _create(
         fields[HISTORY_FIELD] = note
     links = job.ctx.state.links
     try:
-        item = job.boards.create_work_item(
-            decision.project,
-            decision.work_item_type,
-            fields,
-            tags=decision.tags,
-            hyperlink=decision.hyperlink,
-        )
+        try:
+            item = job.boards.create_work_item(
+                decision.project,
+                decision.work_item_type,
+                fields,
+                tags=decision.tags,
+                hyperlink=decision.hyperlink,
+            )
+        except ConfigurationError as refused:
+            # R23: a person Azure DevOps does not know is a warning; the card is made
+            # without them (a refused create made nothing: no tag look-up needed)
+            fields = _without_unknown_assignee(job, refused, fields, vulnerability, None)
+            item = job.boards.create_work_item(
+                decision.project,
+                decision.work_item_type,
+                fields,
+                tags=decision.tags,
+                hyperlink=decision.hyperlink,
+            )
     except (TransientError, ConfigurationError) as exc:
         if replacing is None and _certainly_not_created(exc):
             links.release(job.integration_id, vulnerability.id, claim_etag)
@@ -461,6 +484,7 @@ def _existing_card(
     """
     # Sticky: once a write of ours may have landed unseen, every stale verdict converges.
     in_doubt = job.retried
+    refresh = False
     card = None if in_doubt else link.card  # a retry trusts nothing it kept
     for attempt in range(_CONFLICT_ATTEMPTS):
         if card is None:
@@ -480,17 +504,26 @@ def _existing_card(
         except RevisionConflict:
             # Someone moved the card, or our own write landed and its answer was lost
             # (the client's retry of the PATCH was refused): read it and decide again.
-            log.info("work item %s changed since last seen (attempt %s)", card.id, attempt + 1)
+            refresh = route.assignees == "sync"
+            log.info(
+                "work item %s changed since last seen (attempt %s)", link.work_item_id, attempt + 1
+            )
             in_doubt = True
         except WorkItemNotFound:
             log.info("work item %s disappeared during the update", link.work_item_id)
         except _LinkMoved as moved:
             log.info("link of vulnerability %s saved meanwhile", vulnerability.id)
             in_doubt = in_doubt or moved.wrote
+            refresh = moved.wrote and route.assignees == "sync"
         stored = job.ctx.state.links.get(job.integration_id, vulnerability.id)
         if stored is None:  # the integration's links were removed meanwhile
             raise Retry(f"the link of vulnerability {vulnerability.id} vanished")
         link, etag, card = stored.link, stored.etag, None
+        if refresh:
+            # R23: a person's reassignment may have reached Conviso meanwhile (its event
+            # saved the link): decide on Conviso's assignee now, not on this older snapshot
+            vulnerability = job.current(vulnerability.id)
+            refresh = False
     raise Retry(f"work item #{link.work_item_id} kept changing during the update")
 
 
@@ -546,7 +579,7 @@ def _decide(
     _finish(job, vulnerability, route, decision, link=link, etag=etag, card=card)
 
 
-def _read_card(job: _Job, link: Link, route: Route, layout: BoardLayout):
+def _read_card(job: _Job, link: Link, route: Route, layout: BoardLayout) -> WorkItemView | None:
     try:
         return work_item_view(
             job.boards.get_work_item(link.work_item_id, project=route.project), layout
@@ -607,9 +640,21 @@ def _write(
 ) -> None:
     """One guarded PATCH, then the link. A transient error is raised as it is: the write
     may have landed, and the queue's retry (``retried``) converges on Conviso's state."""
-    item = job.boards.update_work_item(
-        work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
-    )
+    try:
+        item = job.boards.update_work_item(
+            work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
+        )
+    except ConfigurationError as refused:
+        # R23: the assignee Azure DevOps does not know is left out (a warning), the rest
+        # of the patch is written; the link keeps Conviso's assignee, so no later snapshot
+        # tries it again
+        fields = _without_unknown_assignee(job, refused, fields, vulnerability, work_item_id)
+        if not fields:
+            _save(job, record_applied(link, vulnerability, rev_written=None), etag, wrote=False)
+            return
+        item = job.boards.update_work_item(
+            work_item_id, expected_rev=expected_rev, fields=fields, project=route.project
+        )
     updated = record_applied(
         link, vulnerability, rev_written=item.rev, written=work_item_view(item, layout)
     )
@@ -620,6 +665,35 @@ def _write(
     _resumed(job, route)
 
 
+def _without_unknown_assignee(
+    job: _Job,
+    refused: ConfigurationError,
+    fields: dict[str, str | int],
+    vulnerability: Vulnerability,
+    work_item_id: int | None,
+) -> dict[str, str | int]:
+    """The fields without Assigned To when Azure DevOps refused its person as an unknown
+    identity (R23), said as a warning delivery naming them; any other refusal is raised."""
+    who = unknown_identity(refused.message)
+    if who is None or ASSIGNED_TO_FIELD not in fields:
+        raise refused
+    warning = unknown_assignee_warning(
+        vulnerability.id, work_item_id, str(fields[ASSIGNED_TO_FIELD]) or who, side="boards"
+    )
+    job.record(
+        warning.level, warning.message, vulnerability_id=vulnerability.id,
+        work_item_id=work_item_id, reason=warning.reason.value,
+    )  # fmt: skip
+    return {k: v for k, v in fields.items() if k != ASSIGNED_TO_FIELD}
+
+
+def _save(job: _Job, link: Link, etag: str, *, wrote: bool) -> None:
+    try:
+        job.ctx.state.links.save(job.integration_id, link, etag)
+    except StaleEntity:
+        raise _LinkMoved(wrote=wrote) from None
+
+
 def _finish(
     job: _Job,
     vulnerability: Vulnerability,
@@ -628,7 +702,7 @@ def _finish(
     *,
     link: Link | None = None,
     etag: str | None = None,
-    card=None,
+    card: WorkItemView | None = None,
 ) -> None:
     """A skip: remember the snapshot was applied (R9) and say why nothing was written."""
     assert isinstance(decision, Skip)

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, Unpack, cast
 
 from ..adapters.auth import ReauthorizationNeeded
 from ..adapters.azure_devops import (
@@ -52,14 +52,18 @@ from ..adapters.conviso import (
     ConvisoRequestError,
 )
 from ..adapters.state import StaleEntity, StoredLink
+from ..adapters.state.deliveries import DeliveryDetails
+from ..ports import Boards
 from ..rules import (
     BoardChange,
+    BoardLayout,
     CreateWorkItem,
     IntegrationConfig,
     Level,
     Link,
     UpdateWorkItem,
     Vulnerability,
+    WorkItemView,
     plan_outbound,
     route_for,
 )
@@ -122,7 +126,9 @@ class _Tallying(SyncContext):
     def around(cls, ctx: SyncContext) -> _Tallying:
         return cls(**{f.name: getattr(ctx, f.name) for f in fields(SyncContext)})
 
-    def record(self, integration_id: str, level: Level, message: str, **details: object) -> None:
+    def record(
+        self, integration_id: str, level: Level, message: str, **details: Unpack[DeliveryDetails]
+    ) -> None:
         with self.tally_lock:
             self.tally[str(details.get("reason") or level.value)] += 1
         super().record(integration_id, level, message, **details)
@@ -484,7 +490,9 @@ def _plan(run: _Run, ctx: _Tallying, vulnerability: Vulnerability) -> str:
     return f"skip:{decision.reason.value}"
 
 
-def _read_card(boards: Any, link: Link, project: str, layout: Any) -> Any:
+def _read_card(
+    boards: Boards, link: Link, project: str, layout: BoardLayout
+) -> WorkItemView | None:
     try:
         return work_item_view(boards.get_work_item(link.work_item_id, project=project), layout)
     except WorkItemNotFound:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, Unpack
 
+from ..adapters.state.deliveries import DeliverySubject
 from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
 from ..rules import IntegrationConfig, Level, route_for
 from .context import SyncContext
@@ -54,7 +55,7 @@ def refuse(
     cause: Exception,
     *,
     route_key: str | None = None,
-    **details: Any,
+    **details: Unpack[DeliverySubject],
 ) -> str | None:
     """Record a configuration error with the service's own message, pause its route and
     remember the work; returns the route key (None when no route could be told)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -39,6 +39,7 @@ __all__ = ["check_admin_key", "connection_status", "discover"]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 What = Literal["connection", "projects", "teams", "boards", "board", "areas", "types", "states"]
 
 
@@ -192,7 +193,7 @@ def _account(who: Identity) -> str:
     return who.name or who.id or "unknown"
 
 
-def _ask_boards(call: Callable[[], Any]) -> Any:
+def _ask_boards(call: Callable[[], T]) -> T:
     """One Azure DevOps read; its refusals become answers that keep its own message."""
     try:
         return call()

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ..adapters.auth import ReauthorizationNeeded
 from ..adapters.azure_devops import ConfigurationError
 from ..adapters.conviso import ConvisoAuthError, ConvisoQueryError, ConvisoRequestError
+from ..adapters.state.deliveries import DeliverySubject
 from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
 from ..rules import IntegrationConfig, Level
 from .context import SyncContext
@@ -58,7 +59,7 @@ def _run(
     if config is None:
         log.warning("dropped a message of integration %s, which no longer exists", iid)
         return
-    subject = {"event_id": message.event_id}
+    subject: DeliverySubject = {"event_id": message.event_id}
     if isinstance(message, OutboundMessage):
         subject["vulnerability_id"] = message.issue_id
     try:

@@ -21,7 +21,10 @@ def test_documents_stay_well_inside_convisos_query_limits(operation: str) -> Non
     cost = measure(parse(OPERATIONS[operation]), operation)
     # CheckIssues (R25) asks only for ids: flat by design
     assert (2 if operation == "CheckIssues" else 3) <= cost.depth <= 5 < MAX_DEPTH
-    assert 20 <= cost.complexity <= COMPLEXITY_BUDGET
+    # the documents reading issues carry IssueFields (20 points and more); the others
+    # (UpdateIssueAssignee, R23; ListAssets) ask for a few fields only
+    floor = 20 if "IssueFields" in OPERATIONS[operation] else 2
+    assert floor <= cost.complexity <= COMPLEXITY_BUDGET
 
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))

@@ -356,3 +356,127 @@ def test_make_run_stops_with_a_message_when_the_secrets_key_is_wrong(tmp_path: P
     finally:
         if process.poll() is None:
             _stop(process)
+
+
+# ------------------------------------------- make run restarts: links and cards stay paired
+
+
+def _run_until_ready(root: Path, ports: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    process = _run_with_sample(root, ports)
+    lines = _lines_until(process, lambda line: line.startswith("ready"))
+    output = "\n".join(lines)
+    assert lines and lines[-1].startswith("ready"), output
+    return process, output
+
+
+def _fixed_ports() -> dict[str, str]:
+    """The same ports for both runs, as ``make run`` has (its hooks name the app's port)."""
+    ports = [free_port() for _ in range(6)]
+    return {
+        "LOCALDEV_AZURITE_PORTS": ",".join(map(str, ports[:3])),
+        "LOCALDEV_EMULATOR_PORTS": ",".join(map(str, ports[3:5])),
+        "DEVHOST_PORT": str(ports[5]),
+    }
+
+
+def _post(app: str, vulnerability: str, status: str = "IDENTIFIED") -> None:
+    command = [sys.executable, "-m", "localdev.post_event", "--app", app, "--id", vulnerability]
+    done = subprocess.run(
+        [*command, "--status", status], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.startswith("202"), done.stdout + done.stderr
+
+
+def _created(app: str, vulnerability: str) -> int:
+    """The work item the app created for ``vulnerability`` (waits for the delivery)."""
+    found: list[int] = []
+
+    def created() -> bool:
+        items = httpx.get(f"{app}/api/integrations/demo/deliveries", timeout=10).json()["items"]
+        for item in items:
+            if (
+                item["message"].startswith("created work item #")
+                and item.get("vulnerability_id") == vulnerability
+            ):
+                found.append(int(item["work_item_id"]))
+                return True
+        return False
+
+    eventually(created, timeout=30)
+    return found[0]
+
+
+def _work_item(output: str, work_item_id: int) -> dict[str, object]:
+    line = next(line for line in output.splitlines() if "Azure Boards emulator" in line)
+    organization_url, pat = line.split()[4], line.split("(PAT ")[1].rstrip(")")
+    answer = httpx.get(
+        f"{organization_url}/_apis/wit/workitems/{work_item_id}",
+        params={"api-version": "7.1"},
+        auth=("", pat),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    fields: dict[str, object] = answer.json()["fields"]
+    return fields
+
+
+@pytest.mark.timeout(300)
+def test_make_run_restart_keeps_card_ids_paired_with_their_links(tmp_path: Path) -> None:
+    """Issue 21: Azurite's links survive a restart, and so do the emulators' cards, so a new
+    vulnerability gets a new work item id and an update reaches its own card (before, the
+    emulators restarted empty and an update for 5002 was written onto 5003's card)."""
+    shutil.copy(REPO / "local.settings.sample.json", tmp_path / "local.settings.json")
+    ports = _fixed_ports()
+    process, output = _run_until_ready(tmp_path, ports)
+    try:
+        app = next(line.split()[1] for line in output.splitlines() if line.startswith("functions "))
+        _post(app, "5002")
+        first = _created(app, "5002")
+    finally:
+        _stop(process)
+    snapshot = json.loads((tmp_path / ".azurite" / "boards-emulator.json").read_text())
+    assert snapshot["clean"] is True
+
+    process, output = _run_until_ready(tmp_path, ports)
+    try:
+        assert "restored the boards emulator" in output, output
+        assert "restored the conviso emulator" in output, output
+        _post(app, "5003")
+        second = _created(app, "5003")
+        assert second != first  # no id handed out twice
+        _post(app, "5002", status="IN_PROGRESS")
+        eventually(lambda: _work_item(output, first)["System.State"] == "Active", timeout=30)
+        assert "conviso-vuln-5002" in str(_work_item(output, first)["System.Tags"])
+        later = _work_item(output, second)
+        assert "conviso-vuln-5003" in str(later["System.Tags"])
+        assert later["System.State"] == "New"  # 5003's card did not take 5002's update
+    finally:
+        _stop(process)
+
+
+@pytest.mark.timeout(300)
+def test_make_run_resets_azurite_too_when_an_emulator_snapshot_is_missing(
+    tmp_path: Path,
+) -> None:
+    """Never one without the other: without the Boards snapshot, Azurite's links go too."""
+    shutil.copy(REPO / "local.settings.sample.json", tmp_path / "local.settings.json")
+    ports = _fixed_ports()
+    process, output = _run_until_ready(tmp_path, ports)
+    try:
+        app = next(line.split()[1] for line in output.splitlines() if line.startswith("functions "))
+        _post(app, "5002")
+        _created(app, "5002")
+    finally:
+        _stop(process)
+    (tmp_path / ".azurite" / "boards-emulator.json").unlink()
+
+    process, output = _run_until_ready(tmp_path, ports)
+    try:
+        assert "boards-emulator.json is missing" in output, output
+        assert "Azurite's data in .azurite/ was deleted too" in output, output
+        items = httpx.get(f"{app}/api/integrations/demo/deliveries", timeout=10).json()["items"]
+        assert not [i for i in items if i.get("vulnerability_id") == "5002"]
+        _post(app, "5003")
+        assert _created(app, "5003") == 1  # both sides start over together
+    finally:
+        _stop(process)

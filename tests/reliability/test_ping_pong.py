@@ -63,6 +63,15 @@ class ConvisoWebhooks:
         self._stop.set()
         self._thread.join(10)
 
+    def body(self, change: Any) -> dict[str, Any]:
+        """The snapshot Conviso's event carries after ``change``."""
+        return {
+            **self.snapshot,
+            "status": change.status,
+            "updatedAt": change.at.isoformat(),
+            "permittedStatus": None,
+        }
+
     def _run(self) -> None:
         while not self._stop.is_set():
             changes = self.changes()
@@ -71,12 +80,7 @@ class ConvisoWebhooks:
                 event_id = f"{'echo' if echo else 'person'}-{self.issue}-{self.sent}"
                 if echo:
                     self.echo_ids.add(event_id)
-                body = {
-                    **self.snapshot,
-                    "status": change.status,
-                    "updatedAt": change.at.isoformat(),
-                    "permittedStatus": None,
-                }
+                body = self.body(change)
                 answer = self.sync.post_event(body, event_id=event_id)
                 assert answer.status_code == 202, answer.text
                 self.sent += 1
@@ -172,3 +176,153 @@ def test_rapid_alternating_changes_on_both_sides_settle_without_echo_writes(
         stepped_s=round(stepped, 1),
         seconds=round(elapsed, 1),
     )
+
+
+# ------------------------------------------------------------------ R23 reassignments
+
+JAMAL = "fabrikamfiber4@hotmail.com"  # "Jamal Hartnett" in the Boards emulator's seed
+NORMAN = "fabrikamfiber16@hotmail.com"  # "Norman Paulk"
+ASSIGNED_TO = "System.AssignedTo"
+
+
+class ConvisoAssigneeWebhooks(ConvisoWebhooks):
+    """Every assignee change of ``issue`` as an event, in order; ``updateIssueAssignee``
+    calls (the app's own) are echoes, as for status."""
+
+    def changes(self) -> list[Any]:
+        with self.sync.conviso.store.lock:
+            found = list(self.sync.conviso.store.assignee_changes)
+        return [c for c in found if c.issue_id == self.issue]
+
+    def body(self, change: Any) -> dict[str, Any]:
+        return {
+            **self.snapshot,
+            "assignedUsers": [{"email": e, "name": None} for e in change.assignees],
+            "updatedAt": change.at.isoformat(),
+            "permittedStatus": None,
+        }
+
+
+def _card_assignee(sync: Sync, issue: str) -> str | None:
+    items = sync.work_items_of(issue)
+    found = items[0]["fields"].get(ASSIGNED_TO) if len(items) == 1 else None
+    return found["uniqueName"].lower() if isinstance(found, dict) else None
+
+
+@pytest.mark.timeout(600 if FULL else 120)
+def test_rapid_alternating_reassignments_settle_without_echo_writes(
+    sync: Sync, app_host: DevHost
+) -> None:
+    """R23 with R8: a person reassigns the card, a person reassigns the issue in Conviso,
+    in turn, each as soon as the previous one reached the other side. Each side is written
+    once per change made on the other (one PATCH, one ``updateIssueAssignee``) and never
+    because of an echo; both end on the last person."""
+    changes = count(10, 100)
+    from tests.e2e.conftest import HOOK_TOKEN, example_config
+
+    config = example_config(sync.boards)
+    config["routes"][0]["assignees"] = "sync"
+    answer = sync.api.put(f"/integrations/{sync.id}", json=config)
+    assert answer.status_code in (200, 201), answer.text
+    url = f"{sync.host.url}/api/integrations/{sync.id}/boards-webhook?token={HOOK_TOKEN}"
+    for field in ("System.BoardColumn", "System.State", ASSIGNED_TO):
+        sync.boards.subscribe(url, project="Fabrikam", changed_fields=field)
+    sync.conviso.store.add_user(JAMAL, "Jamal Hartnett")
+    sync.conviso.store.add_user(NORMAN, "Norman Paulk")
+    issue = sync.seed()
+    snapshot = sync.snapshot(issue)
+    sync.publish(issue)
+    wait_until(lambda: any(d.get("reason") == "created" for d in sync.deliveries()))
+    work_item_id = sync.work_items_of(issue)[0]["id"]
+    sync.boards.clear_requests()
+    sync.conviso.clear_records()
+    made = Counter()
+    who = ""
+    started = time.monotonic()
+    with ConvisoAssigneeWebhooks(sync, issue, snapshot) as conviso_hooks:
+        for n in range(changes):
+            if n % 2 == 0:
+                who = JAMAL
+                sync.boards.edit_work_item(work_item_id, {ASSIGNED_TO: who}, by="Norman Paulk")
+                made["boards"] += 1
+            else:
+                who = NORMAN
+                sync.conviso.store.assign(issue, [who], source="user")
+                made["conviso"] += 1
+
+            def in_step(target: str = who) -> bool:
+                conviso_side = sync.conviso.store.get_issue(issue).assignees == [target]
+                return conviso_side and _card_assignee(sync, issue) == target
+
+            try:
+                wait_until(in_step, timeout=20, interval=0.01)
+            except AssertionError:
+                raise AssertionError(_explain_reassignment(sync, issue, n, who)) from None
+
+        def settled() -> bool:
+            return (
+                sync.boards.wait_for_deliveries(0.0)
+                and conviso_hooks.caught_up()
+                and queues_empty()
+            )
+
+        wait_until(settled, timeout=60, interval=0.1)
+    elapsed = time.monotonic() - started
+
+    assert sync.conviso.store.get_issue(issue).assignees == [who]
+    assert _card_assignee(sync, issue) == who
+    patches = [r for r in sync.boards.requests if r.method == "PATCH"]
+    boards_writes = [r for r in patches if r.status == 200]
+    refused = [r for r in patches if r.status == 412]
+    assert len(boards_writes) + len(refused) == len(patches)
+    # one card write per Conviso reassignment, one Conviso request per board reassignment
+    assert len(boards_writes) == made["conviso"], (len(boards_writes), made)
+    operations = sync.conviso.operations()
+    assert operations.count("UpdateIssueAssignee") == made["boards"], (operations, made)
+    # no read per reassignment: the only reads are a card write's, deciding again on
+    # Conviso's assignee after it met a concurrent change (a 412, or the link saved meanwhile)
+    assert set(operations) <= {"UpdateIssueAssignee", "GetIssue"}, operations
+    rereads = operations.count("GetIssue")
+    assert rereads <= made["conviso"], (rereads, made)
+    api_changes = [c for c in conviso_hooks.changes() if c.source == "api"]
+    assert len(api_changes) == made["boards"]
+    deliveries = all_deliveries(sync)
+    echo_writes = [
+        d
+        for d in deliveries
+        if d.get("event_id") in conviso_hooks.echo_ids and d["reason"] in ("updated", "reopened")
+    ]
+    assert echo_writes == []
+    assert not [d for d in deliveries if d["level"] == "error"]
+    reasons = Counter(d.get("reason") for d in deliveries)
+    report(
+        "ping-pong reassignments",
+        changes=changes,
+        boards_changes=made["boards"],
+        conviso_changes=made["conviso"],
+        boards_writes=len(boards_writes),
+        boards_refused_412=len(refused),
+        conviso_writes=len(api_changes),
+        echo_writes=len(echo_writes),
+        conviso_rereads=rereads,
+        reasons=dict(sorted(reasons.items())),
+        seconds=round(elapsed, 1),
+    )
+
+
+def _explain_reassignment(sync: Sync, issue: str, n: int, who: str) -> str:
+    """Why change ``n`` did not reach the other side: both sides, the link, the deliveries."""
+    from sync_core import bootstrap as _bootstrap
+
+    stored = _bootstrap.context().state.links.get(sync.id, issue)
+    lines = [
+        f"change {n} to {who}: Conviso {sync.conviso.store.get_issue(issue).assignees}, "
+        f"card {_card_assignee(sync, issue)}",
+        f"link: {stored.link.model_dump(mode='json') if stored else None}",
+    ]
+    for d in reversed(all_deliveries(sync)[:30]):
+        what = f"{d.get('level')} {d.get('reason')} {d.get('event_id')}"
+        lines.append(f"  {what}: {d.get('message')}")
+    for r in sync.boards.requests[-6:]:
+        lines.append(f"  {r.method} {r.status} {r.body if r.method == 'PATCH' else ''}")
+    return "\n".join(lines)

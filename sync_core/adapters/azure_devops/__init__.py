@@ -35,7 +35,7 @@ from .models import (
     WorkItemTypeInfo,
 )
 from .payloads import WorkItemUpdatedEvent
-from .transport import ConnectionPools, RetryPolicy
+from .transport import RetryPolicy
 
 __all__ = [
     "API_VERSION",
@@ -53,7 +53,6 @@ __all__ = [
     "BoardRow",
     "ConfigurationError",
     "ConnectionData",
-    "ConnectionPools",
     "Identity",
     "PatAuth",
     "Project",

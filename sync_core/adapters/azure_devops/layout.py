@@ -7,8 +7,11 @@ extension fields hold the column, the lane and the done flag, so nothing is hard
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
+from sync_core.ports import WorkItemRecord
 from sync_core.rules.models import BoardColumn, BoardLayout, WorkItemView
+from sync_core.rules.people import ASSIGNED_TO_FIELD, email_of
 from sync_core.rules.vocabulary import (
     BOARD_COLUMN_FIELD,
     BOARD_LANE_FIELD,
@@ -17,11 +20,16 @@ from sync_core.rules.vocabulary import (
     StateCategory,
 )
 
-from .models import Board, WorkItem, WorkItemStateInfo
+from .models import Board, WorkItemStateInfo
 
 __all__ = ["board_layout_from", "identity_id", "work_item_view"]
 
-_COLUMN_TYPES = {"incoming", "inProgress", "outgoing"}
+#: The column types the rules know; another (a future one) is read as an in-progress column.
+_COLUMN_TYPES: dict[str, Literal["incoming", "inProgress", "outgoing"]] = {
+    "incoming": "incoming",
+    "inProgress": "inProgress",
+    "outgoing": "outgoing",
+}
 
 
 def board_layout_from(board: Board, states: Iterable[WorkItemStateInfo]) -> BoardLayout:
@@ -29,7 +37,7 @@ def board_layout_from(board: Board, states: Iterable[WorkItemStateInfo]) -> Boar
     columns = tuple(
         BoardColumn(
             name=column.name,
-            column_type=column.column_type if column.column_type in _COLUMN_TYPES else "inProgress",
+            column_type=_COLUMN_TYPES.get(column.column_type, "inProgress"),
             state_mappings=dict(column.state_mappings),
             is_split=bool(column.is_split),
         )
@@ -47,7 +55,7 @@ def board_layout_from(board: Board, states: Iterable[WorkItemStateInfo]) -> Boar
     )
 
 
-def work_item_view(item: WorkItem, layout: BoardLayout) -> WorkItemView:
+def work_item_view(item: WorkItemRecord, layout: BoardLayout) -> WorkItemView:
     """The card as the rules compare it: this board's column and lane, not another team's."""
     fields = item.fields
     column = fields.get(layout.column_field) or fields.get(BOARD_COLUMN_FIELD)
@@ -61,6 +69,8 @@ def work_item_view(item: WorkItem, layout: BoardLayout) -> WorkItemView:
         priority=_as_int(fields.get(PRIORITY_FIELD)),
         tags=item.tags,
         changed_by_id=identity_id(fields.get(CHANGED_BY_FIELD)),
+        # R23: the card's Assigned To by e-mail; a full answer without it: nobody
+        assigned_to=email_of(fields.get(ASSIGNED_TO_FIELD)) or "",
     )
 
 

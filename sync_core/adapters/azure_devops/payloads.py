@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from sync_core.rules.inbound import is_column_field
 from sync_core.rules.models import BoardChange
+from sync_core.rules.people import ASSIGNED_TO_FIELD, email_of
 from sync_core.rules.vocabulary import BOARD_COLUMN_FIELD, STATE_FIELD, TAGS_FIELD
 
 __all__ = [
@@ -29,6 +30,10 @@ __all__ = [
 
 _CHANGED_BY = "System.ChangedBy"
 _NAME_WITH_EMAIL = re.compile(r"^(?P<name>.*?)\s*<[^<>]*>$")
+#: A date field's value as the REST API and hook payloads spell it (ISO 8601).
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
+#: At most this many of the card's date fields ride along (R24), so a message stays small.
+_MAX_DATES = 16
 
 
 class _Payload(BaseModel):
@@ -123,7 +128,44 @@ class WorkItemUpdatedEvent(_Payload):
             columns=columns,
             revised_by_id=self._revised_by().id,
             revised_by_name=self._revised_by().display_name,
+            revised_by_email=self._revised_by_email(),
+            assigned_to=self._assigned_to(),
+            dates=self._dates(),
         )
+
+    def _revised_by_email(self) -> str | None:
+        """The mover's e-mail (R24): ``revisedBy.uniqueName``, else ``System.ChangedBy``
+        (an IdentityRef, or resourceVersion 1.0's ``Name <email>``)."""
+        revised = self.resource.revised_by
+        found = email_of(revised.unique_name) if revised is not None else None
+        revision = self.resource.revision
+        return found or email_of(revision.fields.get(_CHANGED_BY) if revision else None)
+
+    def _assigned_to(self) -> str | None:
+        """Assigned To after the change as an e-mail, "" when unassigned; None when this
+        revision did not change it (or names someone by no e-mail) (R23)."""
+        change = self.resource.fields.get(ASSIGNED_TO_FIELD)
+        if change is None:
+            return None
+        if change.new_value in (None, ""):
+            return ""
+        return email_of(change.new_value)
+
+    def _dates(self) -> dict[str, str]:
+        """The card's date fields after the change (custom and Microsoft.VSTS ones; the
+        System stamps are left out), e.g. ``fields.risk_accepted_until`` (R24)."""
+        found: dict[str, str] = {}
+        revision = self.resource.revision
+        names = [*(revision.fields if revision else {}), *self.resource.fields]
+        for name in dict.fromkeys(names):
+            value = self._current(name)
+            if name.startswith("System.") or len(name) > 128 or value is None:
+                continue
+            if _ISO_DATE.match(value):
+                found[name] = value
+                if len(found) == _MAX_DATES:
+                    break
+        return found
 
     def tags(self) -> frozenset[str]:
         """The work item's tags after the change (``System.Tags``: the change's newValue,

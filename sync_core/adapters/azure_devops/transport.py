@@ -43,7 +43,6 @@ from .errors import (
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
-    "ConnectionPools",
     "Pace",
     "Requester",
     "RetryPolicy",
@@ -81,7 +80,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, jitter: float) -> float:
         """Exponential backoff with jitter in [50 %, 100 %] of the capped delay."""
-        capped = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        capped = min(self.max_delay, self.base_delay * (2.0 ** (attempt - 1)))
         return capped * (0.5 + 0.5 * jitter)
 
 
@@ -152,39 +151,6 @@ def pace_for(http: httpx.Client, url: str, authorization: str) -> Pace:
                 paces.pop(next(iter(paces)))
             pace = paces[key] = Pace()
         return pace
-
-
-class ConnectionPools:
-    """One ``httpx.Client`` (a connection pool) per organization, reused by every client.
-
-    Credentials are added per request, never stored on the pool, so integrations that
-    share an organization share its connections and nothing else.
-    """
-
-    def __init__(
-        self, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT, limits: httpx.Limits = DEFAULT_LIMITS
-    ) -> None:
-        self._timeout = timeout
-        self._limits = limits
-        self._pools: dict[tuple[str, str], httpx.Client] = {}
-        self._lock = threading.Lock()
-
-    def for_organization(self, base_url: str, organization: str) -> httpx.Client:
-        key = (base_url.rstrip("/").lower(), organization.lower())
-        with self._lock:
-            pool = self._pools.get(key)
-            if pool is None:
-                pool = httpx.Client(
-                    timeout=self._timeout, limits=self._limits, follow_redirects=False
-                )
-                self._pools[key] = pool
-            return pool
-
-    def close(self) -> None:
-        with self._lock:
-            for pool in self._pools.values():
-                pool.close()
-            self._pools.clear()
 
 
 class Requester:

@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -33,7 +33,9 @@ from .queries import (
     CHANGE_ISSUE_STATUS,
     CHECK_ISSUES_BATCH,
     GET_ISSUE,
+    LIST_ASSETS,
     LIST_ISSUES,
+    UPDATE_ISSUE_ASSIGNEE,
     VULNERABILITY_SEVERITY_ALIAS,
     VULNERABILITY_SOLUTION_ALIAS,
     check_issues_document,
@@ -170,6 +172,24 @@ class ConvisoClient:
                 return
             page += 1
 
+    def list_assets_page(
+        self, company_id: str, *, page: int = 1, limit: int = 100
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the company's assets (``{id, name, tags}``) and the number of pages,
+        for the admin page's asset picker."""
+        variables = {"companyId": company_id, "page": page, "limit": limit}
+        found = self._execute("ListAssets", LIST_ASSETS, variables).get("assets") or {}
+        assets = [
+            {
+                "id": str(a.get("id")),
+                "name": a.get("name") or "",
+                "tags": a.get("assetsTagList") or [],
+            }
+            for a in found.get("collection") or ()
+            if isinstance(a, Mapping)
+        ]
+        return assets, int((found.get("metadata") or {}).get("totalPages") or 0)
+
     def missing_issues(self, issue_ids: Sequence[str]) -> set[str]:
         """Which of ``issue_ids`` Conviso no longer returns (R25): deleted, or gone with
         their branch. One request per ``CHECK_ISSUES_BATCH`` ids.
@@ -237,8 +257,13 @@ class ConvisoClient:
         reason: str | None,
         *,
         external_author: str | None = None,
+        risk_accepted_until: datetime | None = None,
     ) -> Vulnerability:
         """Set an issue's workflow status (R7) and return the issue as Conviso now has it.
+
+        ``external_author``: the e-mail of the person who decided
+        (``externalAuthorIdentifier``); ``risk_accepted_until``: the deadline of a risk
+        acceptance (``riskAcceptedUntil``, ISO 8601) — both R24, 2026 live API.
 
         Raises ``StatusNotPermitted`` when Conviso refuses a status the issue does not
         permit. Asking for the status it already has returns the issue unchanged, so a
@@ -249,12 +274,34 @@ class ConvisoClient:
             change["reason"] = reason
         if external_author is not None:
             change["externalAuthorIdentifier"] = external_author
+        if risk_accepted_until is not None:
+            moment = risk_accepted_until
+            if moment.tzinfo is None:
+                raise ValueError("risk_accepted_until must be timezone-aware")
+            change["riskAcceptedUntil"] = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
         try:
             data = self._execute("ChangeIssueStatus", CHANGE_ISSUE_STATUS, {"input": change})
         except ConvisoQueryError as refused:
             return self._explain_refusal(issue_id, ConvisoStatus(status), refused)
         payload = data.get("changeIssueStatus") or {}
         return self._decode("ChangeIssueStatus", payload.get("issue"))
+
+    def update_issue_assignee(self, issue_id: str, emails: Sequence[str]) -> tuple[str, ...]:
+        """Set who an issue is assigned to (R23; an empty list: nobody) and return the
+        assignees' e-mails as Conviso now has them. One request.
+
+        A GraphQL error (an e-mail Conviso does not know, or an input this schema addition
+        got wrong: specs/README.md) raises ``ConvisoQueryError``, which the caller records
+        as a warning; it is never retried blindly."""
+        variables = {"input": {"issueId": issue_id, "assigneeEmails": list(emails)}}
+        data = self._execute("UpdateIssueAssignee", UPDATE_ISSUE_ASSIGNEE, variables)
+        payload = data.get("updateIssueAssignee") or {}
+        users = payload.get("assignees") if isinstance(payload, Mapping) else None
+        return tuple(
+            str(u.get("email")).lower()
+            for u in users or ()
+            if isinstance(u, Mapping) and u.get("email")
+        )
 
     def _explain_refusal(
         self, issue_id: str, status: ConvisoStatus, refused: ConvisoQueryError
@@ -294,12 +341,13 @@ class ConvisoClient:
             )
         if payload is not None and "errors" in payload and response.status_code < 500:
             raise ConvisoQueryError(operation, messages)
-        if not response.is_success or payload is None or not isinstance(payload.get("data"), dict):
+        data = payload.get("data") if payload is not None else None
+        if not response.is_success or not isinstance(data, dict):
             raise ConvisoRequestError(
                 f"{operation}: unexpected answer from Conviso (HTTP {response.status_code})",
                 status_code=response.status_code,
             )
-        return payload["data"]
+        return data
 
     def _send(self, operation: str, body: Mapping[str, Any]) -> httpx.Response:
         """POST with bounded retries of 408/429/5xx and transport failures."""

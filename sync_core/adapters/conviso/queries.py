@@ -18,8 +18,10 @@ __all__ = [
     "CHECK_ISSUES_BATCH",
     "GET_ISSUE",
     "ISSUE_FIELDS",
+    "LIST_ASSETS",
     "LIST_ISSUES",
     "OPERATIONS",
+    "UPDATE_ISSUE_ASSIGNEE",
     "VULNERABILITY_SEVERITY_ALIAS",
     "VULNERABILITY_SOLUTION_ALIAS",
     "check_issues_document",
@@ -30,7 +32,8 @@ VULNERABILITY_SOLUTION_ALIAS = "vulnerabilitySolution"
 
 #: Everything a card needs (R4) plus what the sync decides on: status, permittedStatus
 #: (R7) and updatedAt (R9, R13); the remediation SLA (R20, 2026 schema), the CVSS score
-#: (R21) and the asset's tags, which routes may be chosen by (R22).
+#: (R21) and the asset's tags, which routes may be chosen by (R22); the assignees (R23)
+#: and the status history with its authors and reasons (R24: who decided, and why).
 ISSUE_FIELDS = f"""
 fragment IssueFields on IssueInterface {{
   id
@@ -42,6 +45,8 @@ fragment IssueFields on IssueInterface {{
   permittedStatus
   updatedAt
   sla {{ state dueAt daysRemaining }}
+  assignedUsers {{ name email }}
+  statusHistory {{ id status createdAt reason source {{ name email }} }}
   asset {{ id name assetsTagList }}
   ... on FindingInterface {{ severity solution }}
   ... on VulnerabilityInterface {{
@@ -94,6 +99,17 @@ mutation ChangeIssueStatus($input: ChangeIssueStatusInput!) {
     + ISSUE_FIELDS
 )
 
+#: R23: set who an issue is assigned to (2026 live API: conviso-mcp
+#: ``mutations_catalog.json``; the input's fields are the least certain part of
+#: schema-2026.graphql, so the client treats a GraphQL error from it as a refusal).
+UPDATE_ISSUE_ASSIGNEE = """
+mutation UpdateIssueAssignee($input: UpdateIssueAssigneesInput!) {
+  updateIssueAssignee(input: $input) {
+    assignees { name email }
+  }
+}
+"""
+
 #: How many issues one ``CheckIssues`` asks about (R25): one request, two points each.
 CHECK_ISSUES_BATCH = 25
 
@@ -115,10 +131,23 @@ def check_issues_document(count: int) -> str:
 #: The largest ``CheckIssues`` the client sends, for the contract tests.
 CHECK_ISSUES = check_issues_document(CHECK_ISSUES_BATCH)
 
+#: The company's assets for the admin page's asset picker (a route names an asset by id):
+#: id, name and tags only, a page at a time.
+LIST_ASSETS = """
+query ListAssets($companyId: ID!, $page: Int!, $limit: Int!) {
+  assets(companyId: $companyId, page: $page, limit: $limit) {
+    collection { id name assetsTagList }
+    metadata { currentPage totalPages totalCount }
+  }
+}
+"""
+
 #: Operation name -> document, for the contract tests.
 OPERATIONS: dict[str, str] = {
+    "ListAssets": LIST_ASSETS,
     "GetIssue": GET_ISSUE,
     "ListIssues": LIST_ISSUES,
     "ChangeIssueStatus": CHANGE_ISSUE_STATUS,
+    "UpdateIssueAssignee": UPDATE_ISSUE_ASSIGNEE,
     "CheckIssues": CHECK_ISSUES,
 }

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from azure.data.tables import TableServiceClient
 from azure.storage.queue import QueueServiceClient
@@ -36,6 +36,16 @@ from .errors import StateConfigurationError
 __all__ = ["DEFAULT_PREFIX", "StorageClients", "storage_clients"]
 
 DEFAULT_PREFIX = "SYNC_STORAGE"
+
+
+class _QueueBackoff(TypedDict):
+    """The Queue SDK's retry keywords (``ExponentialRetry``), all whole seconds or counts."""
+
+    initial_backoff: int
+    increment_base: int
+    random_jitter_range: int
+
+
 #: Bounds on one storage call, so that a storage outage is a prompt 503 at the webhook (the
 #: sender retries) and a failed function (the queue retries), never a request held for
 #: minutes: azure-core's own defaults are 300 s per read and, for Tables, 10 retries with
@@ -43,7 +53,7 @@ DEFAULT_PREFIX = "SYNC_STORAGE"
 STORAGE_LIMITS: dict[str, int] = {"connection_timeout": 5, "read_timeout": 20, "retry_total": 3}
 #: the Queue SDK waits 15 s (± 3) before its first retry, then 15 + 3^n: a webhook whose
 #: enqueue hit a busy moment would answer after a minute. 1 s, then 1 + 2^n.
-QUEUE_BACKOFF: dict[str, int] = {
+QUEUE_BACKOFF: _QueueBackoff = {
     "initial_backoff": 1, "increment_base": 2, "random_jitter_range": 1,
 }  # fmt: skip
 #: the CA-bundle variables ``requests`` honours, in its order of precedence

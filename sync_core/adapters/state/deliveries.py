@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -28,7 +28,14 @@ from .limits import check_integration_id
 from .properties import now, read_datetime, read_int, to_utc
 from .table import MAX_BATCH, Table
 
-__all__ = ["DEFAULT_CAP", "Delivery", "DeliveryPage", "DeliveryStore"]
+__all__ = [
+    "DEFAULT_CAP",
+    "Delivery",
+    "DeliveryDetails",
+    "DeliveryPage",
+    "DeliveryStore",
+    "DeliverySubject",
+]
 
 DEFAULT_CAP = 1000
 MAX_MESSAGE_CHARS = 4000
@@ -43,6 +50,29 @@ def _clip(value: str | None, limit: int) -> str | None:
     if value is None or len(value) <= limit:
         return value
     return value[: limit - 1] + "…"
+
+
+class DeliveryDetails(TypedDict, total=False):
+    """What a line may say besides its time, level and message: ``Delivery``'s other fields,
+    for the ``record(..., **details)`` helpers, so a misspelt key fails the type check."""
+
+    vulnerability_id: str | None
+    work_item_id: int | None
+    event_id: str | None
+    reason: str | None
+    route_key: str | None
+    queue: str | None
+    message_id: str | None
+
+
+class DeliverySubject(TypedDict, total=False):
+    """What a line is about, gathered once and passed to several ``record`` calls that each
+    add their own reason: kept apart from ``DeliveryDetails`` so the type checker can tell
+    the two sets of keywords never overlap."""
+
+    event_id: str | None
+    vulnerability_id: str | None
+    work_item_id: int | None
 
 
 class Delivery(BaseModel):

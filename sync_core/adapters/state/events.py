@@ -21,7 +21,7 @@ from .errors import StaleEntity
 from .keys import encode_part, hashed_part, join_key
 from .limits import check_integration_id
 from .properties import now, read_datetime
-from .table import Table
+from .table import Table, etag_of
 
 __all__ = ["DEFAULT_EVENT_TTL", "DEFAULT_PURGE_LIMIT", "EventStore"]
 
@@ -63,7 +63,7 @@ class EventStore:
             if expires is not None and expires > now():
                 return False
             try:
-                self._table.replace(entity, row.metadata["etag"])
+                self._table.replace(entity, etag_of(row))
             except StaleEntity:
                 return False  # another delivery of the same id just took it over
             return True

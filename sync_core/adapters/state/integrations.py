@@ -31,7 +31,7 @@ from .errors import StaleEntity, StoredDataInvalid
 from .limits import check_integration_id
 from .properties import now, read_text, write_text
 from .secret_box import SecretBox
-from .table import Table
+from .table import Table, etag_of
 
 __all__ = ["IntegrationStatus", "IntegrationStore"]
 
@@ -169,7 +169,7 @@ class IntegrationStore:
                     if self._table.insert(entity) is not None:
                         return
                 else:
-                    self._table.replace(entity, current.metadata["etag"])
+                    self._table.replace(entity, etag_of(current))
                     return
             except StaleEntity:
                 pass
@@ -192,7 +192,7 @@ class IntegrationStore:
             if identity is not None:
                 entity[_WRITER] = identity
             try:
-                self._table.replace(entity, row.metadata["etag"])
+                self._table.replace(entity, etag_of(row))
                 return True
             except StaleEntity:
                 continue
@@ -255,7 +255,7 @@ class IntegrationStore:
                     if self._table.insert(entity) is None:
                         continue
                 else:
-                    self._table.replace(entity, row.metadata["etag"])
+                    self._table.replace(entity, etag_of(row))
             except StaleEntity:
                 continue
             return status.model_copy(update={"updated_at": entity["updated_at"]})

@@ -15,7 +15,7 @@ from .errors import StaleEntity
 from .keys import encode_part, join_key
 from .limits import check_integration_id
 from .properties import now, read_datetime
-from .table import Table
+from .table import Table, etag_of
 
 __all__ = ["LeaseStore"]
 
@@ -38,7 +38,7 @@ class LeaseStore:
         if row.get("owner") != owner and expires is not None and expires > now():
             return False
         try:
-            self._table.replace(entity, row.metadata["etag"])
+            self._table.replace(entity, etag_of(row))
         except StaleEntity:
             return False
         return True
@@ -59,7 +59,7 @@ class LeaseStore:
             return
         # Stale: taken over after expiring, no longer ours to release.
         with suppress(StaleEntity):
-            self._table.delete(pk, rk, etag=row.metadata["etag"])
+            self._table.delete(pk, rk, etag=etag_of(row))
 
     @staticmethod
     def _key(name: str) -> str:

@@ -38,7 +38,7 @@ from .errors import StoredDataInvalid
 from .keys import encode_part, join_key
 from .limits import check_integration_id
 from .properties import now, read_datetime, to_utc
-from .table import Table
+from .table import Table, etag_of
 
 __all__ = ["DEFAULT_CLAIM_TTL", "ClaimOutcome", "ClaimResult", "LinkStore", "StoredLink"]
 
@@ -209,7 +209,7 @@ class LinkStore:
         row = self._table.get(pk, _forward_key(vulnerability_id))
         if row is None or row.get("kind") != _LINK:
             return None
-        return StoredLink(_link_of(row), row.metadata["etag"])
+        return StoredLink(_link_of(row), etag_of(row))
 
     def get_by_work_item(self, integration_id: str, work_item_id: int) -> StoredLink | None:
         """The link of a work item, for inbound events (R7); returns the ETag to save with.
@@ -264,7 +264,7 @@ class LinkStore:
         )
         found: list[StoredLink] = []
         for row in rows:
-            found.append(StoredLink(_link_of(row), row.metadata["etag"]))
+            found.append(StoredLink(_link_of(row), etag_of(row)))
             if len(found) >= limit:
                 break
         return found
@@ -283,7 +283,7 @@ class LinkStore:
         }
 
     def _outcome_of(self, row: TableEntity) -> ClaimOutcome:
-        etag = row.metadata["etag"]
+        etag = etag_of(row)
         if row.get("kind") == _LINK:
             return ClaimOutcome(result=ClaimResult.LINKED, etag=etag, link=_link_of(row))
         claimed_at = read_datetime(row.get("claimed_at"))

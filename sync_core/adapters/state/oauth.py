@@ -27,7 +27,7 @@ from .errors import StaleEntity
 from .limits import check_integration_id
 from .properties import now, read_datetime, read_text, write_text
 from .secret_box import SecretBox
-from .table import Table
+from .table import Table, etag_of
 
 __all__ = [
     "FLOW_TTL",
@@ -113,15 +113,11 @@ class OAuthStore:
             raise FlowRejected("the state has expired")
         used = {**dict(row), "consumed": True}
         try:
-            self._table.replace(used, row.metadata["etag"])
+            self._table.replace(used, etag_of(row))
         except StaleEntity:
             raise FlowRejected("the state was already used (a replayed callback)") from None
         flow = json.loads(self._box.open(read_text(row, "flow")))
         return PendingFlow(integration_id=str(row["integration_id"]), flow=flow)
-
-    def forget_flow(self, state: str) -> None:
-        """Drop a consumed flow (its used marker is what rejects a replay until then)."""
-        self._table.delete(_FLOWS, _state_key(state))
 
     def _purge_expired(self) -> None:
         """Sign-ins nobody finished leave rows; each start sweeps a few expired ones."""
@@ -142,7 +138,7 @@ class OAuthStore:
         row = self._table.get(check_integration_id(integration_id), _CACHE_ROW)
         if row is None:
             return None
-        return StoredTokenCache(self._box.open(read_text(row, "cache")), row.metadata["etag"])
+        return StoredTokenCache(self._box.open(read_text(row, "cache")), etag_of(row))
 
     def put_token_cache(
         self, integration_id: str, serialized: str, *, etag: str | None = None
@@ -157,6 +153,3 @@ class OAuthStore:
         if etag is None:
             return self._table.upsert(entity)
         return self._table.replace(entity, etag)
-
-    def delete_token_cache(self, integration_id: str) -> None:
-        self._table.delete(check_integration_id(integration_id), _CACHE_ROW)

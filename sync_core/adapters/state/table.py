@@ -20,16 +20,29 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableEntity, TableTransactionError, UpdateMode
 
 from .counting import Operation, OperationCounts
-from .errors import StaleEntity
+from .errors import StaleEntity, StoredDataInvalid
 from .limits import check_entity, check_key
 
-__all__ = ["MAX_BATCH", "Table"]
+__all__ = ["MAX_BATCH", "Table", "etag_of"]
 
 logger = logging.getLogger(__name__)
 
 #: An entity-group transaction holds at most 100 operations (Azurite garbles larger ones).
 MAX_BATCH = 100
 _STALE_CODES = frozenset({"UpdateConditionNotSatisfied", "ResourceNotFound", "EntityAlreadyExists"})
+
+
+def etag_of(row: TableEntity) -> str:
+    """The ETag a row was read with, to write it back guarded by.
+
+    The SDK types it ``str | None`` (its metadata TypedDict also describes entities not yet
+    written); every row the service answers carries one, so a missing ETag is a broken
+    answer, refused here rather than turned into an unguarded write.
+    """
+    etag = row.metadata.get("etag")
+    if not etag:
+        raise StoredDataInvalid("a row was read without an ETag")
+    return etag
 
 
 class Table:
@@ -144,7 +157,9 @@ class Table:
         try:
             return list(self._client.submit_transaction(list(operations)))
         except TableTransactionError as exc:
-            if exc.error_code in _STALE_CODES:
+            # azure-data-tables documents ``error_code`` (an ivar) but sets it after
+            # construction (_error._decode_error), so its type declares no such attribute.
+            if getattr(exc, "error_code", None) in _STALE_CODES:
                 raise StaleEntity(f"{self.name}: a row changed since it was read") from exc
             raise
 

@@ -14,7 +14,7 @@ from .errors import StaleEntity
 from .keys import encode_part, join_key
 from .limits import check_integration_id
 from .properties import now, read_datetime, to_utc
-from .table import Table
+from .table import Table, etag_of
 
 __all__ = ["Watermark", "WatermarkStore"]
 
@@ -34,7 +34,7 @@ class WatermarkStore:
         row = self._table.get(check_integration_id(integration_id), self._key(name))
         if row is None:
             return Watermark(None, None)
-        return Watermark(read_datetime(row.get("value")), row.metadata["etag"])
+        return Watermark(read_datetime(row.get("value")), etag_of(row))
 
     def advance(self, integration_id: str, name: str, value: datetime, etag: str | None) -> str:
         """Move the watermark to ``value`` if that is later; the new (or unchanged) ETag.
@@ -51,7 +51,7 @@ class WatermarkStore:
                 raise StaleEntity(f"watermark {name!r} was created meanwhile")
             return created
         current = self._table.get(pk, rk)
-        if current is None or current.metadata["etag"] != etag:
+        if current is None or etag_of(current) != etag:
             raise StaleEntity(f"watermark {name!r} changed since it was read")
         stored = read_datetime(current.get("value"))
         if stored is not None and to_utc(value) <= stored:
