@@ -263,21 +263,27 @@ class _ProgressWatcher:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        # One last read as the run ends: every note written during the run counts, whether
+        # or not a poll of the loop happened to fall after it (no timing in what is counted).
+        self._read()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
-            try:
-                rows = self._ctx.state.deliveries.query(
-                    self._iid, text="vulnerabilities so far", limit=50
-                ).items
-            except Exception as exc:  # a failed read is not the benchmark's subject
-                logging.getLogger(__name__).info("progress read failed: %s", exc)
-                continue
-            for row in rows:
-                message = str(_field(row, "message"))
-                if _field(row, "reason") == "progress" and message not in self._notes:
-                    self._notes.add(message)
-                    self.last = message
+            self._read()
+
+    def _read(self) -> None:
+        try:
+            rows = self._ctx.state.deliveries.query(
+                self._iid, text="vulnerabilities so far", limit=50
+            ).items
+        except Exception as exc:  # a failed read is not the benchmark's subject
+            logging.getLogger(__name__).info("progress read failed: %s", exc)
+            return
+        for row in rows:
+            message = str(_field(row, "message"))
+            if _field(row, "reason") == "progress" and message not in self._notes:
+                self._notes.add(message)
+                self.last = message
 
 
 def _field(row: Any, name: str) -> Any:
