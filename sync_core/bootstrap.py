@@ -18,7 +18,7 @@ import httpx
 from .adapters.auth import TokenProviders
 from .adapters.azure_devops import AuthenticationError, AzureDevOpsClient
 from .adapters.azure_devops.auth import Auth, BearerTokenAuth, PatAuth
-from .adapters.azure_devops.transport import RetryPolicy
+from .adapters.azure_devops.transport import RetryPolicy, rate_limit_counts
 from .adapters.conviso import ConvisoClient
 from .adapters.state import StateStore, state_from_settings
 from .ports import Boards, Conviso
@@ -152,7 +152,12 @@ def build_context(settings: Mapping[str, str], *, state: StateStore | None = Non
     store.events.retention = event_retention(settings)
     store.ensure()
     clients = _Clients(settings, store)
-    return SyncContext(state=store, boards_for=clients.boards, conviso_for=clients.conviso)
+    return SyncContext(
+        state=store,
+        boards_for=clients.boards,
+        conviso_for=clients.conviso,
+        rate_limits=rate_limit_counts,
+    )
 
 
 def context() -> SyncContext:

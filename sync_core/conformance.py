@@ -1,12 +1,12 @@
-"""Proof, for the type checker, that the adapters implement the ports the service uses.
+"""Proof, for the type checker, that the adapters implement the ports.
 
-The service reaches Azure DevOps and Conviso through Protocols: ``ports.Boards`` and
-``ports.Conviso`` from ``SyncContext``, then, per use case, a narrower Protocol named where
-it is used (``cast(Inspectable, ctx.boards_for(...))``). A ``cast`` is not checked, so a
-client method renamed or re-typed would pass unnoticed until a call failed at run time
-(issue 19: ``AzureDevOpsClient`` once did not satisfy ``Boards``). Each annotated
-assignment below is checked by ``make lint`` (mypy, strict); a mismatch names the Protocol
-and the member. Nothing here runs: the block exists only for the type checker.
+The service reaches the outside only through the Protocols of ``sync_core.ports``:
+``Boards`` and ``Conviso`` from ``SyncContext``'s factories, ``State`` (and each store's
+Protocol) as ``ctx.state``, ``SignInService`` for the Entra ID sign-in. Nothing in the
+service casts to a narrower view, so what bootstrap hands it must match these Protocols
+member by member. Each annotated assignment below is checked by ``make lint`` (mypy,
+strict); a mismatch names the Protocol and the member (issue 19: ``AzureDevOpsClient``
+once did not satisfy ``Boards``). Nothing here runs: the block exists only for mypy.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .adapters.auth import EntraClient
     from .adapters.azure_devops import (
         Auth,
         AzureDevOpsClient,
@@ -22,38 +23,53 @@ if TYPE_CHECKING:
         WorkItem,
     )
     from .adapters.conviso import ConvisoClient
-    from .ports import Boards, Conviso, WorkItemRecord
-    from .service.admin import _HookRemover, _RouteChecker
-    from .service.assets import _AssetLister
-    from .service.check import Inspectable
-    from .service.discovery import Discoverable
-    from .service.hooks import HookProvisioner
-    from .service.inbound import _Identifies
-    from .service.reconcile import _Reader
-    from .service.setup import Discoverable as SetupDiscoverable
-    from .service.vanished import _MissingIssues
+    from .adapters.state import StateStore
+    from .ports import (
+        Boards,
+        Conviso,
+        Deliveries,
+        Events,
+        Integrations,
+        Leases,
+        Links,
+        OAuthTokens,
+        Queues,
+        Refused,
+        SignInService,
+        State,
+        Watermarks,
+        WorkItemRecord,
+    )
 
     def _azure_devops(client: AzureDevOpsClient) -> list[object]:
         # what bootstrap hands the service as ``ctx.boards_for(...)``
         boards: Boards = client
-        # the narrower Protocols the service casts that to
-        check: Inspectable = client
-        discovery: Discoverable = client
-        setup: SetupDiscoverable = client
-        route_check: _RouteChecker = client
-        hook_removal: _HookRemover = client
-        hooks: HookProvisioner = client
-        identity: _Identifies = client
-        reconcile: _Reader = client
-        return [boards, check, discovery, setup, route_check, hook_removal, hooks, identity,
-                reconcile]  # fmt: skip
+        return [boards]
 
     def _conviso(client: ConvisoClient) -> list[object]:
-        # ``ctx.conviso_for(...)``, and what the vanished check and the asset picker cast it to
+        # ``ctx.conviso_for(...)``
         conviso: Conviso = client
-        vanished: _MissingIssues = client
-        assets: _AssetLister = client
-        return [conviso, vanished, assets]
+        return [conviso]
+
+    def _state(store: StateStore) -> list[object]:
+        # ``ctx.state``, and each store on its own (what a fake of one must match)
+        state: State = store
+        integrations: Integrations = store.integrations
+        links: Links = store.links
+        events: Events = store.events
+        deliveries: Deliveries = store.deliveries
+        watermarks: Watermarks = store.watermarks
+        leases: Leases = store.leases
+        refused: Refused = store.refused
+        queues: Queues = store.queues
+        oauth: OAuthTokens = store.oauth
+        return [state, integrations, links, events, deliveries, watermarks, leases, refused,
+                queues, oauth]  # fmt: skip
+
+    def _sign_in(entra: EntraClient) -> list[object]:
+        # what the OAuth triggers hand ``service.oauth``
+        sign_in: SignInService = entra
+        return [sign_in]
 
     def _answers(item: WorkItem, pat: PatAuth, bearer: BearerTokenAuth) -> list[object]:
         # what a work item read answers; the two ways a client authenticates

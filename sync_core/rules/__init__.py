@@ -5,6 +5,14 @@ these functions what it loaded and executes what they return.
 """
 
 from .board_fit import route_problems
+from .boards import (
+    InvalidIntegrationId,
+    board_layout_from,
+    check_integration_id,
+    identity_id,
+    parse_tags,
+    work_item_view,
+)
 from .card import card_tags, card_title, describe, history_note, vulnerability_url
 from .decisions import (
     ChangeConvisoStatus,
@@ -62,6 +70,7 @@ __all__ = [
     "CreateWorkItem",
     "Decision",
     "IntegrationConfig",
+    "InvalidIntegrationId",
     "Level",
     "Link",
     "Reading",
@@ -76,13 +85,17 @@ __all__ = [
     "VulnerabilityDetail",
     "WebhookConfig",
     "WorkItemView",
+    "board_layout_from",
     "card_tags",
     "card_title",
+    "check_integration_id",
     "describe",
     "history_note",
+    "identity_id",
     "is_stale",
     "is_status_move",
     "needs_asset_tags",
+    "parse_tags",
     "passes_policy",
     "plan_inbound",
     "plan_outbound",
@@ -96,4 +109,5 @@ __all__ = [
     "target_of",
     "vulnerability_tag",
     "vulnerability_url",
+    "work_item_view",
 ]

@@ -10,9 +10,9 @@ not answer.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+from typing import Any
 
-from ..adapters.conviso import ConvisoAuthError, ConvisoError, ConvisoUnavailable
+from ..ports import ConvisoAuthError, ConvisoError, ConvisoUnavailable
 from .context import SyncContext
 from .errors import ServiceError
 from .intake import load_integration
@@ -32,18 +32,10 @@ class ConvisoRefused(ServiceError):
         self.code = code
 
 
-class _AssetLister(Protocol):
-    """The Conviso client call the asset picker makes."""
-
-    def list_assets_page(
-        self, company_id: str, *, page: int = 1, limit: int = 100
-    ) -> tuple[list[dict[str, Any]], int]: ...
-
-
 def list_assets(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
     """``{"path": "assets", "items": [{id, name, tags}], "truncated": bool}``, by name."""
     config = load_integration(ctx, integration_id)
-    client = cast(_AssetLister, ctx.conviso_for(integration_id, config))
+    client = ctx.conviso_for(integration_id, config)
     items: list[dict[str, Any]] = []
     page, pages = 1, 1
     try:

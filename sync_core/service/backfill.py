@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..adapters.azure_devops.transport import rate_limit_counts
 from .context import SyncContext
 
 __all__ = ["CURSOR", "BackfillCursor", "Progress", "clear_cursor", "load_cursor", "save_cursor"]
@@ -117,6 +116,9 @@ class Progress:
     clock: Callable[[], float] = time.monotonic
     started: float = 0.0
     refused_before: float = 0.0
+    #: the Boards clients' rate-limit counters (``SyncContext.rate_limits``): pass
+    #: ``ctx.rate_limits`` so the report counts the requests Azure DevOps refused
+    rate_limits: Callable[[], Mapping[str, float]] = field(default=lambda: {"refused": 0.0})
     #: the cursor moves over whole pages applied in order; frozen at the first leftover
     done_in_order: int = 0
     newest_in_order: datetime | None = None
@@ -125,7 +127,7 @@ class Progress:
 
     def __post_init__(self) -> None:
         self.started = self.clock()
-        self.refused_before = rate_limit_counts()["refused"]
+        self.refused_before = self.rate_limits()["refused"]
         if self.resumed is not None:
             self.done_in_order = self.skipped
             self.newest_in_order = self.resumed.newest
@@ -176,7 +178,7 @@ class Progress:
             return {
                 "done": done,
                 "total": total,
-                "refused": int(rate_limit_counts()["refused"] - self.refused_before),
+                "refused": int(self.rate_limits()["refused"] - self.refused_before),
                 "seconds": round(seconds, 1),
                 "seconds_left": None if left is None else round(left, 1),
                 "resumed_from": self.skipped if self.resumed is not None else None,

@@ -16,25 +16,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from ..adapters.azure_devops import AuthenticationError, AzureDevOpsError, ConfigurationError
-from ..adapters.azure_devops.layout import board_layout_from
-from ..adapters.azure_devops.models import (
-    Board,
-    Identity,
+from ..ports import (
+    AuthenticationError,
+    AzureDevOpsError,
+    Boards,
+    ConfigurationError,
     Project,
     Subscription,
-    Team,
     TeamFieldValues,
-    WorkItemStateInfo,
 )
-from ..rules import IntegrationConfig, Level, Route, route_problems
+from ..rules import IntegrationConfig, Level, Route, board_layout_from, route_problems
 from ..rules.fields import TypeField, field_problems
 from ..rules.vocabulary import AREA_PATH_FIELD
+from .check_conviso import conviso_items
 from .context import SyncContext
 from .intake import load_integration
+from .refused import resume
 
 __all__ = [
     "ASSIGNEE_HOOK_FIELD",
@@ -85,21 +85,6 @@ class FieldInspectable(Protocol):
     """The read that tells whether a route's fields and defaults fit its type (R21)."""
 
     def work_item_type_fields(self, project: str, work_item_type: str) -> list[TypeField]: ...
-
-
-class Inspectable(PathInspectable, FieldInspectable, Protocol):
-    """The read-only calls of the Azure DevOps client that a check makes."""
-
-    def check_connection(self) -> Identity: ...
-    def list_projects(self) -> list[Project]: ...
-    def list_teams(self, project: str) -> list[Team]: ...
-    def get_board(self, project: str, team: str, board: str) -> Board: ...
-    def work_item_type_states(
-        self, project: str, work_item_type: str
-    ) -> list[WorkItemStateInfo]: ...
-    def list_subscriptions(
-        self, *, event_type: str | None = None, consumer_id: str | None = None
-    ) -> list[Subscription]: ...
 
 
 @dataclass
@@ -239,7 +224,7 @@ def check_integration(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
     config = load_integration(ctx, integration_id)
     report = _Report()
     try:
-        boards = cast(Inspectable, ctx.boards_for(integration_id, config))
+        boards = ctx.boards_for(integration_id, config)
     except AzureDevOpsError as exc:
         report.add("authentication", False, str(exc))
         return _finish(ctx, integration_id, config, report, authenticated=False)
@@ -269,7 +254,7 @@ def check_integration(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
 
 
 def _check_route(
-    report: _Report, boards: Inspectable, route: Route, projects: dict[str, Project]
+    report: _Report, boards: Boards, route: Route, projects: dict[str, Project]
 ) -> None:
     p, t, b, wit = route.project, route.team, route.board, route.work_item_type
     missing = f"project '{p}' is not in the organization (or not visible)"
@@ -306,7 +291,7 @@ def _check_route(
     report.add(f"route:{route.key}", not problems, "; ".join(problems) or "fits its board", route)
 
 
-def _check_paths(report: _Report, boards: Inspectable, route: Route) -> None:
+def _check_paths(report: _Report, boards: Boards, route: Route) -> None:
     """One item per named path, and one for whether the team shows the area."""
     findings, why = _ask(lambda: route_path_findings(boards, route))
     if findings is None:
@@ -319,7 +304,7 @@ def _check_paths(report: _Report, boards: Inspectable, route: Route) -> None:
         report.add(finding.item, finding.ok, finding.reason, route)
 
 
-def _check_fields(report: _Report, boards: Inspectable, route: Route) -> None:
+def _check_fields(report: _Report, boards: Boards, route: Route) -> None:
     """One item per field the route names, and one per problem (R16, R21)."""
     findings, why = _ask(lambda: route_field_findings(boards, route))
     if findings is None:
@@ -344,7 +329,7 @@ def _ours(subscription: Subscription, integration_id: str) -> bool:
 
 def _check_hooks(
     report: _Report,
-    boards: Inspectable,
+    boards: Boards,
     integration_id: str,
     config: IntegrationConfig,
     projects: dict[str, Project],
@@ -385,7 +370,9 @@ def _finish(
     *,
     authenticated: bool,
 ) -> dict[str, Any]:
-    """Resume what the check proved healthy; record the outcome (R11)."""
+    """Resume what the check proved healthy, and send the work refused on it meanwhile
+    back to the queue (R14); check Conviso too (R16); record the outcome (R11)."""
+    report.items.extend(conviso_items(ctx, integration_id, config))
     if authenticated:
         healthy = [r.key for r in config.routes if report.routes.get(r.key)]
 
@@ -399,8 +386,11 @@ def _finish(
         before = ctx.state.integrations.get_status(integration_id)
         if before.needs_reauthorization or set(before.paused_routes) & set(healthy):
             ctx.state.integrations.update_status(integration_id, heal)
+        waiting = ctx.state.refused.counts(integration_id)
         for key in healthy:
             ctx.paused.discard((integration_id, key))
+            if waiting.get(key):
+                resume(ctx, integration_id, key, why="check connection passed")
     failed = sum(1 for i in report.items if not i["ok"])
     level = Level.INFO if report.ok else Level.WARN
     ctx.record(

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Unpack
 
-from ..adapters.state import StateStore
-from ..adapters.state.deliveries import Delivery, DeliveryDetails
-from ..ports import Boards, Conviso
+from ..ports import Boards, Conviso, Delivery, DeliveryDetails, State
 from ..rules import BoardLayout, IntegrationConfig, Level, Route
 
 __all__ = ["ConfigCache", "LayoutCache", "SyncContext"]
@@ -89,11 +87,17 @@ class ConfigCache:
             self._entries.pop(integration_id, None)
 
 
+def _no_rate_limits() -> Mapping[str, float]:
+    """No Boards client counts refusals (a context built without bootstrap)."""
+    return {"refused": 0.0}
+
+
 @dataclass
 class SyncContext:
-    """The service's dependencies: state, client factories, caches, the clock."""
+    """The service's dependencies, every one typed by a port: state, client factories,
+    caches, the clock. ``bootstrap`` builds it from the adapters; tests from fakes."""
 
-    state: StateStore
+    state: State
     boards_for: Callable[[str, IntegrationConfig], Boards]
     conviso_for: Callable[[str, IntegrationConfig], Conviso]
     layouts: LayoutCache = field(default_factory=LayoutCache)
@@ -101,6 +105,9 @@ class SyncContext:
     #: routes this process paused after a configuration error (R14), to resume on success
     paused: set[tuple[str, str]] = field(default_factory=set)
     configs: ConfigCache = field(default_factory=ConfigCache)
+    #: the Boards clients' rate-limit counters of this process (``{"refused": n, ...}``),
+    #: read by a backfill to report how often Azure DevOps asked it to slow down
+    rate_limits: Callable[[], Mapping[str, float]] = field(default=_no_rate_limits)
 
     def config(self, integration_id: str) -> IntegrationConfig | None:
         """The integration's configuration, from this process's short-lived cache."""

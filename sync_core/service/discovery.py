@@ -12,29 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, cast
+from typing import Any
 
-from ..adapters.azure_devops import (
+from ..ports import (
     AuthenticationError,
     AzureDevOpsError,
+    Boards,
     ConfigurationError,
     TransientError,
 )
-from ..adapters.azure_devops.models import (
-    Board,
-    BoardReference,
-    Project,
-    Team,
-    TeamFieldValues,
-    WorkItemStateInfo,
-    WorkItemTypeInfo,
-)
-from ..rules.fields import TypeField
 from .context import SyncContext
 from .errors import InvalidInput, ServiceError
 from .intake import load_integration
 
-__all__ = ["AzureDevOpsRefused", "Discoverable", "azure_devops_answers", "discover"]
+__all__ = ["AzureDevOpsRefused", "azure_devops_answers", "discover"]
 
 
 class AzureDevOpsRefused(ServiceError):
@@ -76,37 +67,22 @@ def azure_devops_answers() -> Iterator[None]:
         raise AzureDevOpsRefused(exc.message, status=424, code="azure_devops_refused") from exc
 
 
-class Discoverable(Protocol):
-    """The read-only calls of the Azure DevOps client that discovery makes."""
-
-    def list_projects(self) -> list[Project]: ...
-    def list_teams(self, project: str) -> list[Team]: ...
-    def list_boards(self, project: str, team: str) -> list[BoardReference]: ...
-    def get_board(self, project: str, team: str, board: str) -> Board: ...
-    def team_field_values(self, project: str, team: str) -> TeamFieldValues: ...
-    def work_item_types(self, project: str) -> list[WorkItemTypeInfo]: ...
-    def work_item_type_states(
-        self, project: str, work_item_type: str
-    ) -> list[WorkItemStateInfo]: ...
-    def work_item_type_fields(self, project: str, work_item_type: str) -> list[TypeField]: ...
-
-
-def _projects(client: Discoverable, *_: str) -> Any:
+def _projects(client: Boards, *_: str) -> Any:
     return [{"id": p.id, "name": p.name, "state": p.state} for p in client.list_projects()]
 
 
-def _teams(client: Discoverable, project: str) -> Any:
+def _teams(client: Boards, project: str) -> Any:
     return [
         {"id": t.id, "name": t.name, "description": t.description}
         for t in client.list_teams(project)
     ]
 
 
-def _boards(client: Discoverable, project: str, team: str) -> Any:
+def _boards(client: Boards, project: str, team: str) -> Any:
     return [{"id": b.id, "name": b.name} for b in client.list_boards(project, team)]
 
 
-def _board(client: Discoverable, project: str, team: str, board: str) -> Any:
+def _board(client: Boards, project: str, team: str, board: str) -> Any:
     """Columns with their state mappings, lanes, and the fields a route writes through."""
     found = client.get_board(project, team, board)
     fields = found.fields
@@ -133,7 +109,7 @@ def _board(client: Discoverable, project: str, team: str, board: str) -> Any:
     }
 
 
-def _areas(client: Discoverable, project: str, team: str) -> Any:
+def _areas(client: Boards, project: str, team: str) -> Any:
     """The areas the team's board shows: a route's ``area_path`` is one of them or below
     one marked ``include_children`` (R3); ``default`` is where a card without one goes."""
     found = client.team_field_values(project, team)
@@ -147,21 +123,21 @@ def _areas(client: Discoverable, project: str, team: str) -> Any:
     ]
 
 
-def _types(client: Discoverable, project: str) -> Any:
+def _types(client: Boards, project: str) -> Any:
     return [
         {"name": t.name, "reference_name": t.reference_name, "disabled": t.is_disabled}
         for t in client.work_item_types(project)
     ]
 
 
-def _states(client: Discoverable, project: str, work_item_type: str) -> Any:
+def _states(client: Boards, project: str, work_item_type: str) -> Any:
     return [
         {"name": s.name, "category": s.category, "color": s.color}
         for s in client.work_item_type_states(project, work_item_type)
     ]
 
 
-def _fields(client: Discoverable, project: str, work_item_type: str) -> Any:
+def _fields(client: Boards, project: str, work_item_type: str) -> Any:
     """The type's fields for a route's ``fields``/``defaults`` pickers (R20, R21): which it
     requires and, for a list field, its allowed values (e.g. Severity's "1 - Critical")."""
     listed = client.work_item_type_fields(project, work_item_type)
@@ -224,7 +200,7 @@ def discover(ctx: SyncContext, integration_id: str, path: str) -> dict[str, Any]
     handler, names = found
     config = load_integration(ctx, integration_id)
     with azure_devops_answers():
-        client = cast(Discoverable, ctx.boards_for(integration_id, config))
+        client = ctx.boards_for(integration_id, config)
         answer = handler(client, *names)
     key = "board" if handler is _board else "items"
     return {"path": "/".join(segments), key: answer}

@@ -16,10 +16,10 @@ URL without its query, and the password goes only to Azure DevOps (which masks i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, TypedDict, cast
+from typing import Any, TypedDict
 from urllib.parse import quote, urlsplit
 
-from ..adapters.azure_devops.models import Project, Subscription
+from ..ports import Subscription
 from ..rules import IntegrationConfig, Level
 from .check import hook_fields
 from .context import SyncContext
@@ -29,7 +29,6 @@ from .intake import load_integration
 
 __all__ = [
     "PUBLIC_BASE_URL_SETTING",
-    "HookProvisioner",
     "provision_service_hooks",
     "public_base_url",
     "sends_to",
@@ -38,25 +37,6 @@ __all__ = [
 PUBLIC_BASE_URL_SETTING = "PUBLIC_BASE_URL"
 EVENT_TYPE = "workitem.updated"
 _ENABLED = "enabled"
-
-
-class HookProvisioner(Protocol):
-    """The Azure DevOps client calls provisioning makes."""
-
-    def list_projects(self) -> list[Project]: ...
-    def list_subscriptions(
-        self, *, event_type: str | None = None, consumer_id: str | None = None
-    ) -> list[Subscription]: ...
-    def create_subscription(
-        self,
-        *,
-        project_id: str,
-        url: str,
-        event_type: str = EVENT_TYPE,
-        changed_fields: str = "",
-        basic_username: str | None = None,
-        basic_password: str | None = None,
-    ) -> Subscription: ...
 
 
 def public_base_url(settings: Mapping[str, str]) -> str | None:
@@ -125,7 +105,7 @@ def provision_service_hooks(
     if credentials and urlsplit(base_url).scheme != "https":
         warnings.append("Azure DevOps sends Basic auth only to https URLs")
     with azure_devops_answers():
-        client = cast(HookProvisioner, ctx.boards_for(integration_id, config))
+        client = ctx.boards_for(integration_id, config)
         projects = {p.name.lower(): p for p in client.list_projects()}
         listed = client.list_subscriptions(event_type=EVENT_TYPE)
         ours = [s for s in listed if sends_to(s, integration_id)]

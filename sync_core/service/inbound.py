@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Protocol, TypedDict, cast
+from typing import TypedDict
 
-from ..adapters.azure_devops.models import Identity
-from ..adapters.conviso import ConvisoQueryError, StatusNotPermitted
-from ..adapters.state import StaleEntity
+from ..ports import ConvisoQueryError, StaleEntity, StatusNotPermitted
 from ..rules import (
     BoardChange,
     ChangeConvisoStatus,
@@ -55,10 +53,6 @@ class _EventSubject(TypedDict):
     work_item_id: int | None
 
 
-class _Identifies(Protocol):
-    def current_identity(self) -> Identity: ...
-
-
 def learn_writer_identity(
     ctx: SyncContext, integration_id: str, config: IntegrationConfig
 ) -> str | None:
@@ -66,7 +60,7 @@ def learn_writer_identity(
     ``authenticatedUser.id``) and keep it with the integration (R8); the id, or None when
     Azure DevOps names no id. Errors are the caller's: the save logs them, an event is
     retried (an event that may be an echo is never acted on unsure)."""
-    boards = cast(_Identifies, ctx.boards_for(integration_id, config))
+    boards = ctx.boards_for(integration_id, config)
     identity = boards.current_identity().id
     if identity:
         ctx.state.integrations.set_writer_identity(integration_id, identity)

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..adapters.state.queues import INBOUND_QUEUE, MAX_MESSAGE_BYTES, OUTBOUND_QUEUE
 from ..edge import (
     MAX_BODY_BYTES,
     PayloadTooLarge,
@@ -29,6 +28,7 @@ from ..edge import (
     verify_boards_caller,
     verify_conviso_signature,
 )
+from ..ports import INBOUND_QUEUE, MAX_MESSAGE_BYTES, OUTBOUND_QUEUE
 from ..rules import IntegrationConfig
 from .context import SyncContext
 from .errors import IntegrationNotFound

@@ -13,8 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..adapters.auth import EntraClient, ReauthorizationNeeded
-from ..adapters.state.oauth import FlowRejected
+from ..ports import FlowRejected, ReauthorizationNeeded, SignInService
 from ..rules import Level
 from .context import SyncContext
 from .errors import InvalidInput
@@ -29,7 +28,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def start_authorization(ctx: SyncContext, entra: EntraClient, integration_id: str) -> str:
+def start_authorization(ctx: SyncContext, entra: SignInService, integration_id: str) -> str:
     """The Entra ID authorize URL for this integration's sign-in (R15 a)."""
     config = load_integration(ctx, integration_id)
     if config.auth.mode != "oauth":
@@ -44,7 +43,7 @@ def start_authorization(ctx: SyncContext, entra: EntraClient, integration_id: st
 
 
 def complete_authorization(
-    ctx: SyncContext, entra: EntraClient, params: Mapping[str, str]
+    ctx: SyncContext, entra: SignInService, params: Mapping[str, str]
 ) -> dict[str, Any]:
     """Entra's redirect: check the state, redeem the code, keep the tokens sealed."""
     try:

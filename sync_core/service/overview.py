@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE, RECONCILE_QUEUE
+from ..ports import INBOUND_QUEUE, OUTBOUND_QUEUE, RECONCILE_QUEUE
 from ..rules import IntegrationConfig
 from ..rules.card import vulnerability_url
 from ..rules.decisions import Level

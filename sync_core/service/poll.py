@@ -27,9 +27,9 @@ from .reconcile import (
     DEFAULT_WORKERS,
     LEASE,
     ReconcileBusy,
-    _conviso_pass,
-    _release_refused,
-    _Run,
+    Run,
+    conviso_pass,
+    release_refused,
     safe_reason,
 )
 
@@ -45,7 +45,7 @@ POLL_LEASE_TTL = timedelta(minutes=2)
 def poll(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
     """One incremental Conviso pass for one integration; its report (also kept)."""
     config = load_integration(ctx, integration_id)
-    run = _Run(
+    run = Run(
         ctx, integration_id, config, False, False, DEFAULT_WORKERS, DEFAULT_PER_PAGE,
         POLL_LEASE_TTL, 10**9, poll=True,
     )  # fmt: skip
@@ -53,8 +53,8 @@ def poll(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
     if not ctx.state.leases.acquire(integration_id, LEASE, run.run_id, POLL_LEASE_TTL):
         raise ReconcileBusy(f"a reconcile of '{integration_id}' is running")
     try:
-        run.paused = _release_refused(run)
-        found = _conviso_pass(run)
+        run.paused = release_refused(run)
+        found = conviso_pass(run)
     finally:
         ctx.state.leases.release(integration_id, LEASE, run.run_id)
     report = {
@@ -83,7 +83,10 @@ def poll_all(ctx: SyncContext) -> dict[str, str]:
             outcome[integration_id] = "changed" if report["applied"] else "quiet"
         except ReconcileBusy:
             outcome[integration_id] = "busy"
-        except Exception as exc:  # recorded for the operator; the next integration goes on
+        except Exception as exc:
+            # The timer's outer boundary: whatever stopped this integration's poll (a bug
+            # included) is logged by its type and kept as an error (an error delivery once
+            # an hour), and the next integration goes on. Nothing is swallowed silently.
             reason = safe_reason(exc)
             log.warning("poll of %s failed: %s", integration_id, type(exc).__name__)
             outcome[integration_id] = "failed"
@@ -101,7 +104,9 @@ def _keep_failure(ctx: SyncContext, integration_id: str, reason: str) -> None:
         hour = ctx.clock().strftime("%Y%m%d%H")
         if ctx.state.events.first_time(integration_id, "poll-failed", f"{hour}:{reason[:100]}"):
             ctx.record(integration_id, Level.ERROR, f"Conviso poll failed: {reason}", reason="poll")
-    except Exception as exc:  # storage itself is down: the log is all there is
+    except Exception as exc:
+        # Storage itself failed (azure-core's errors reach here untranslated): nothing can
+        # be kept, so the log, by the error's type, is all there is.
         log.warning("poll failure of %s not kept: %s", integration_id, type(exc).__name__)
 
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..adapters.state.queues import RECONCILE_QUEUE
+from ..ports import RECONCILE_QUEUE
 from ..rules import Level
 from .context import SyncContext
 from .intake import load_integration
-from .reconcile import LEASE, ReconcileBusy, reconcile, safe_reason
+from .reconcile import LEASE, ReconcileBusy, ReconcileReport, reconcile, safe_reason
 
 __all__ = ["ReconcileRequest", "request_run", "run_requested"]
 
@@ -64,7 +64,7 @@ def request_run(ctx: SyncContext, integration_id: str, *, backfill: bool) -> dic
     }
 
 
-def run_requested(ctx: SyncContext, body: str) -> dict[str, Any] | None:
+def run_requested(ctx: SyncContext, body: str) -> ReconcileReport | None:
     """The queue trigger's work. A message that is not a request is logged and dropped:
     retrying it five times could not make it valid."""
     try:

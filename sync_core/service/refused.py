@@ -19,8 +19,7 @@ import logging
 import uuid
 from typing import Any, Unpack
 
-from ..adapters.state.deliveries import DeliverySubject
-from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
+from ..ports import INBOUND_QUEUE, OUTBOUND_QUEUE, DeliverySubject
 from ..rules import IntegrationConfig, Level, route_for
 from .context import SyncContext
 from .inbound import route_by_key

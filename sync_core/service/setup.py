@@ -13,24 +13,20 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
-from typing import Any, Literal, Protocol, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..adapters.azure_devops import AuthenticationError, AzureDevOpsError, ConfigurationError
-from ..adapters.azure_devops.models import (
-    Board,
-    Identity,
-    Project,
-    Team,
-    TeamFieldValues,
-    WorkItemStateInfo,
-    WorkItemTypeInfo,
-)
-from ..adapters.state.limits import check_integration_id
 from ..edge import BadRequest, Unauthorized, check_body
 from ..errors import AnsweredError
-from ..rules import AuthConfig, IntegrationConfig
+from ..ports import (
+    AuthenticationError,
+    AzureDevOpsError,
+    Boards,
+    ConfigurationError,
+    Identity,
+)
+from ..rules import AuthConfig, IntegrationConfig, InvalidIntegrationId, check_integration_id
 from .admin import _validation_message
 from .context import SyncContext
 from .errors import InvalidInput
@@ -60,21 +56,6 @@ class AzureDevOpsRejected(AnsweredError):
 class AzureDevOpsUnavailable(AnsweredError):
     status = 503
     code = "unavailable"
-
-
-class Discoverable(Protocol):
-    """The read-only calls of the Azure DevOps client that discovery makes."""
-
-    def check_connection(self) -> Identity: ...
-    def list_projects(self) -> list[Project]: ...
-    def list_teams(self, project: str) -> list[Team]: ...
-    def list_boards(self, project: str, team: str) -> list[Any]: ...
-    def get_board(self, project: str, team: str, board: str) -> Board: ...
-    def team_field_values(self, project: str, team: str) -> TeamFieldValues: ...
-    def work_item_types(self, project: str) -> list[WorkItemTypeInfo]: ...
-    def work_item_type_states(
-        self, project: str, work_item_type: str
-    ) -> list[WorkItemStateInfo]: ...
 
 
 class DiscoveryRequest(BaseModel):
@@ -114,7 +95,10 @@ def _parse(headers: dict[str, str], body: bytes) -> DiscoveryRequest:
 
 def _connection(ctx: SyncContext, request: DiscoveryRequest) -> tuple[str, IntegrationConfig]:
     """(integration id, a configuration holding only organization and credentials)."""
-    iid = check_integration_id(request.integration) if request.integration else "setup"
+    try:
+        iid = check_integration_id(request.integration) if request.integration else "setup"
+    except InvalidIntegrationId as exc:  # the same 400 the state's InvalidKey answered
+        raise InvalidInput(str(exc)) from None
     stored = ctx.state.integrations.get(iid) if request.integration else None
     organization = request.organization or (stored.organization if stored else None)
     if not organization:
@@ -142,7 +126,7 @@ def _need(value: str | None, name: str) -> str:
     return value
 
 
-def _listing(boards: Discoverable, r: DiscoveryRequest) -> Callable[[], Any]:
+def _listing(boards: Boards, r: DiscoveryRequest) -> Callable[[], Any]:
     """The one read each ``what`` makes, shaped for drop-downs (names, not wire models)."""
 
     def board() -> dict[str, Any]:
@@ -212,7 +196,7 @@ def discover(ctx: SyncContext, headers: dict[str, str], body: bytes) -> dict[str
     """Projects, teams, boards (columns, lanes), types or states: ``{"items": ...}``."""
     request = _parse(headers, body)
     iid, config = _connection(ctx, request)
-    reader = _listing(cast(Discoverable, _ask_boards(lambda: ctx.boards_for(iid, config))), request)
+    reader = _listing(_ask_boards(lambda: ctx.boards_for(iid, config)), request)
     log.info("discovery of %s for integration %s", request.what, iid)
     return {"what": request.what, "items": _ask_boards(reader)}
 
@@ -232,7 +216,7 @@ def connection_status(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
         "account": None,
     }
     try:
-        boards = cast(Discoverable, ctx.boards_for(integration_id, config))
+        boards = ctx.boards_for(integration_id, config)
         answer["account"] = _account(_ask_boards(boards.check_connection))
     except AnsweredError as exc:
         answer["account_error"] = exc.message

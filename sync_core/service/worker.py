@@ -16,11 +16,16 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from ..adapters.auth import ReauthorizationNeeded
-from ..adapters.azure_devops import ConfigurationError
-from ..adapters.conviso import ConvisoAuthError, ConvisoQueryError, ConvisoRequestError
-from ..adapters.state.deliveries import DeliverySubject
-from ..adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
+from ..ports import (
+    INBOUND_QUEUE,
+    OUTBOUND_QUEUE,
+    ConfigurationError,
+    ConvisoAuthError,
+    ConvisoQueryError,
+    ConvisoRequestError,
+    DeliverySubject,
+    ReauthorizationNeeded,
+)
 from ..rules import IntegrationConfig, Level
 from .context import SyncContext
 from .inbound import apply_board_change

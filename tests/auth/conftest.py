@@ -24,7 +24,7 @@ from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
 from localdev.devhost import DevHost
 from localdev.entra_emulator import EntraEmulator
-from tests.e2e.conftest import CONVISO_KEY, Sync, running_app
+from tests.e2e.conftest import COMPANY, CONVISO_KEY, Sync, running_app
 
 
 @pytest.fixture(scope="package")
@@ -80,6 +80,8 @@ def sync(
     boards.reset()
     conviso.reset()
     entra.reset()
+    # The example configuration's company exists: check connection reads it (R16).
+    conviso.add_company("Fabrikam", id=COMPANY)
     return Sync(api, boards, conviso, app_host)
 
 

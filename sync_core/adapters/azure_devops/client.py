@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from sync_core.ports.constants import MAX_BATCH_IDS
 from sync_core.rules.fields import TypeField
 from sync_core.rules.models import BoardLayout
 
@@ -52,8 +53,6 @@ __all__ = [
 API_VERSION = "7.1"
 DEFAULT_BASE_URL = "https://dev.azure.com"
 BASE_URL_SETTING = "AZURE_DEVOPS_BASE_URL"
-#: "Maximum 200 ids" per GET workitems / POST workitemsbatch.
-MAX_BATCH_IDS = 200
 #: Projects are paged by continuation token; stop somewhere.
 MAX_PROJECT_PAGES = 50
 #: Teams are paged by ``$top``/``$skip``; 100 is the service's own default page.

@@ -17,10 +17,16 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
+from sync_core.ports.data import (
+    Delivery,
+    DeliveryDetails,
+    DeliveryPage,
+    DeliverySubject,
+)
 from sync_core.rules.decisions import Level
 
 from .errors import InvalidCursor, StoredDataInvalid
@@ -38,92 +44,9 @@ __all__ = [
 ]
 
 DEFAULT_CAP = 1000
-MAX_MESSAGE_CHARS = 4000
-_MAX_FIELD_CHARS = 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=now().tzinfo)
 _INVERT_FROM = 10**19 - 1
 _CURSOR = re.compile(r"^\d{19}-[0-9a-f]{12}$")
-_TEXT_FIELDS = ("message", "vulnerability_id", "work_item_id", "event_id", "reason", "route_key")
-
-
-def _clip(value: str | None, limit: int) -> str | None:
-    if value is None or len(value) <= limit:
-        return value
-    return value[: limit - 1] + "…"
-
-
-class DeliveryDetails(TypedDict, total=False):
-    """What a line may say besides its time, level and message: ``Delivery``'s other fields,
-    for the ``record(..., **details)`` helpers, so a misspelt key fails the type check."""
-
-    vulnerability_id: str | None
-    work_item_id: int | None
-    event_id: str | None
-    reason: str | None
-    route_key: str | None
-    queue: str | None
-    message_id: str | None
-
-
-class DeliverySubject(TypedDict, total=False):
-    """What a line is about, gathered once and passed to several ``record`` calls that each
-    add their own reason: kept apart from ``DeliveryDetails`` so the type checker can tell
-    the two sets of keywords never overlap."""
-
-    event_id: str | None
-    vulnerability_id: str | None
-    work_item_id: int | None
-
-
-class Delivery(BaseModel):
-    """One recorded outcome. Long texts are clipped: recording must never fail on size."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    time: datetime = Field(default_factory=now)
-    level: Level
-    message: str
-    vulnerability_id: str | None = None
-    work_item_id: int | None = None
-    event_id: str | None = None
-    #: a SkipReason value, or an error code (e.g. Azure DevOps' own)
-    reason: str | None = None
-    route_key: str | None = None
-    #: set for poison messages (R12), so the admin can replay them
-    queue: str | None = None
-    message_id: str | None = None
-
-    @field_validator("time")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return to_utc(value)
-
-    @field_validator("message")
-    @classmethod
-    def _clip_message(cls, value: str) -> str:
-        return _clip(value, MAX_MESSAGE_CHARS) or ""
-
-    @field_validator("vulnerability_id", "event_id", "reason", "route_key", "queue", "message_id")
-    @classmethod
-    def _clip_field(cls, value: str | None) -> str | None:
-        return _clip(value, _MAX_FIELD_CHARS)
-
-    def mentions(self, text: str) -> bool:
-        needle = text.casefold()
-        return any(
-            needle in str(value).casefold()
-            for value in (getattr(self, name) for name in _TEXT_FIELDS)
-            if value is not None
-        )
-
-
-class DeliveryPage(BaseModel):
-    """Deliveries newest first; pass ``next_cursor`` back for the next page (None: no more)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    items: tuple[Delivery, ...]
-    next_cursor: str | None = None
 
 
 def _inverted(time: datetime) -> int:

@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError
 
+from sync_core.ports.data import IntegrationStatus
 from sync_core.rules.models import IntegrationConfig
 
 from .errors import StaleEntity, StoredDataInvalid
@@ -44,25 +44,6 @@ _MAX_WRITER = 128
 _STATUS_ROW = "status"
 _SCHEMA = 1
 _ATTEMPTS = 5
-
-
-class IntegrationStatus(BaseModel):
-    """What the sync learned about an integration's health, shown to the admin."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    #: route key -> why it is paused (an Azure DevOps 400/401/403/404, R14)
-    paused_routes: dict[str, str] = {}
-    needs_reauthorization: bool = False
-    reauthorization_reason: str | None = None
-    updated_at: datetime | None = None
-
-    def pause(self, route_key: str, reason: str) -> IntegrationStatus:
-        return self.model_copy(update={"paused_routes": {**self.paused_routes, route_key: reason}})
-
-    def resume(self, route_key: str) -> IntegrationStatus:
-        rest = {k: v for k, v in self.paused_routes.items() if k != route_key}
-        return self.model_copy(update={"paused_routes": rest})
 
 
 # ------------------------------------------------------------------ secret handling

@@ -11,11 +11,13 @@ Measuring keys in UTF-16 bytes is the conservative reading of "up to 1 KiB".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+from sync_core.rules.boards import InvalidIntegrationId
+from sync_core.rules.boards import check_integration_id as rules_check_integration_id
 
 from .errors import EntityTooLarge, InvalidKey
 
@@ -38,7 +40,6 @@ MAX_ENTITY_BYTES = 1024 * 1024
 MAX_PROPERTIES = 252
 
 _KEY_FORBIDDEN = frozenset("/\\#?")
-_INTEGRATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SYSTEM_PROPERTIES = frozenset({"PartitionKey", "RowKey"})
 
 
@@ -76,14 +77,15 @@ def check_key(value: object, *, what: str = "key") -> str:
 
 
 def check_integration_id(value: object) -> str:
-    """An integration id is the PartitionKey of every table, and part of URLs: keep it plain."""
-    if not isinstance(value, str) or not _INTEGRATION_ID.match(value):
-        shown = _shown(value) if isinstance(value, str) else type(value).__name__
-        raise InvalidKey(
-            f"integration id {shown} must be 1-64 letters, digits, '-' or '_', "
-            "starting with a letter or digit"
-        )
-    return value
+    """An integration id is the PartitionKey of every table, and part of URLs: keep it plain.
+
+    The rule is the rules' (``sync_core.rules.check_integration_id``); here its refusal is
+    the state's ``InvalidKey``, answered 400 like every other bad key.
+    """
+    try:
+        return rules_check_integration_id(value)
+    except InvalidIntegrationId as exc:
+        raise InvalidKey(str(exc)) from None
 
 
 def _property_bytes(name: str, value: Any) -> int:

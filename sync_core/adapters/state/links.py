@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from enum import Enum, StrEnum
-from typing import Any, NamedTuple
+from enum import Enum
+from typing import Any
 
 from azure.core import MatchConditions
 from azure.data.tables import TableEntity, UpdateMode
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from sync_core.ports.data import ClaimOutcome, ClaimResult, StoredLink
 from sync_core.rules.models import Link
 
 from .errors import StoredDataInvalid
@@ -45,32 +46,6 @@ __all__ = ["DEFAULT_CLAIM_TTL", "ClaimOutcome", "ClaimResult", "LinkStore", "Sto
 DEFAULT_CLAIM_TTL = timedelta(seconds=120)
 _CLAIM, _LINK, _REVERSE = "claim", "link", "reverse"
 _ATTEMPTS = 5
-
-
-class ClaimResult(StrEnum):
-    WON = "won"
-    LINKED = "linked"
-    HELD = "held"
-    STALE = "stale"
-
-
-class ClaimOutcome(BaseModel):
-    """The answer to :meth:`LinkStore.claim`; ``etag`` guards the caller's next write."""
-
-    model_config = ConfigDict(frozen=True)
-
-    result: ClaimResult
-    etag: str
-    link: Link | None = None
-    claimant: str | None = None
-    claimed_at: datetime | None = None
-
-
-class StoredLink(NamedTuple):
-    """A link as stored, with the ETag that guards writing it back."""
-
-    link: Link
-    etag: str
 
 
 def _forward_key(vulnerability_id: str) -> str:

@@ -19,9 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from sync_core.ports.data import PendingFlow, StoredTokenCache
+from sync_core.ports.errors import FlowRejected
 
 from .errors import StaleEntity
 from .limits import check_integration_id
@@ -45,26 +47,6 @@ FLOW_TTL = timedelta(minutes=10)
 _FLOWS = "~flows"
 _CACHE_ROW = "token-cache"
 _PURGE_MAX = 100
-
-
-class FlowRejected(Exception):
-    """A callback's ``state`` is unknown, expired or already used; ``reason`` says which."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"the sign-in cannot be completed: {reason}; start again")
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class PendingFlow:
-    integration_id: str
-    flow: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class StoredTokenCache:
-    serialized: str
-    etag: str
 
 
 def _state_key(state: str) -> str:

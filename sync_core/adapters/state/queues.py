@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
@@ -27,7 +27,15 @@ from azure.storage.queue import (
     TextBase64DecodePolicy,
     TextBase64EncodePolicy,
 )
-from pydantic import BaseModel, ConfigDict
+
+from sync_core.ports.constants import (
+    INBOUND_QUEUE,
+    MAX_MESSAGE_BYTES,
+    OUTBOUND_QUEUE,
+    POISON_SUFFIX,
+    RECONCILE_QUEUE,
+)
+from sync_core.ports.data import PoisonMessage
 
 from .counting import Operation, OperationCounts
 from .errors import EntityTooLarge
@@ -45,16 +53,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Conviso events become Boards writes here.
-OUTBOUND_QUEUE = "conviso-to-boards"
-#: Boards service-hook events become Conviso status changes here.
-INBOUND_QUEUE = "boards-to-conviso"
-#: Reconcile and backfill runs asked for over HTTP with ``Prefer: respond-async``: a long
-#: backfill outlives the 230 s an HTTP answer may take in Azure, a queue trigger does not.
-RECONCILE_QUEUE = "reconcile-runs"
-#: The Functions host moves a message failing 5 times to ``<queue>-poison``.
-POISON_SUFFIX = "-poison"
-MAX_MESSAGE_BYTES = 64 * 1024
 _MAX_PEEK = 32
 _REPLAY_VISIBILITY = 60  # seconds a message under replay stays hidden from other readers
 _MAX_REPLAY_ROUNDS = 1000  # 32 each: a bound, not an expected size
@@ -72,20 +70,6 @@ def _check_name(name: str) -> str:
             "hyphens, starting and ending with a letter or digit"
         )
     return name
-
-
-class PoisonMessage(BaseModel):
-    """A message the host gave up on, as the admin sees it before replaying."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    #: the JSON object it carried, or None when it is not one
-    payload: dict[str, Any] | None
-    #: its decoded text (or the raw content when it was not base64)
-    text: str
-    dequeue_count: int | None = None
-    inserted_on: datetime | None = None
 
 
 def _decode(content: str) -> tuple[str, dict[str, Any] | None]:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any, Literal, NamedTuple
+from typing import Any
+
+from sync_core.ports.data import Direction, RefusedWork
 
 from .keys import encode_part, join_key
 from .limits import check_integration_id
@@ -24,19 +26,6 @@ from .properties import now
 from .table import Table
 
 __all__ = ["RefusedStore", "RefusedWork"]
-
-Direction = Literal["outbound", "inbound"]
-
-
-class RefusedWork(NamedTuple):
-    """One refused piece of work: the message to send again, and why it was refused."""
-
-    route_key: str
-    direction: Direction
-    subject: str
-    message: dict[str, Any]
-    reason: str
-    row_key: str
 
 
 class RefusedStore:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
+
+from sync_core.ports.data import Watermark
 
 from .errors import StaleEntity
 from .keys import encode_part, join_key
@@ -17,13 +19,6 @@ from .properties import now, read_datetime, to_utc
 from .table import Table, etag_of
 
 __all__ = ["Watermark", "WatermarkStore"]
-
-
-class Watermark(NamedTuple):
-    """A watermark's value (None before the first run) and the ETag to advance it with."""
-
-    value: datetime | None
-    etag: str | None
 
 
 class WatermarkStore:
