@@ -104,6 +104,8 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, app_host: DevHost, boards: BoardsEmulator, conviso: ConvisoEmulator) -> Any:
     boards.reset()
     conviso.reset()
+    # The company an operator types exists in Conviso: check connection reads it (R16).
+    conviso.add_company("Fabrikam", id="77")
     context = browser.new_context(viewport=VIEWPORT, base_url=app_host.url)
     context.set_default_timeout(10_000)
     tab = context.new_page()
