@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, TypedDict
 from urllib.parse import quote, urlsplit
 
-from ..ports import Subscription
+from ..ports import Boards, Project, Subscription
 from ..rules import IntegrationConfig, Level
 from .check import hook_fields
 from .context import SyncContext
@@ -100,34 +100,66 @@ def provision_service_hooks(
             "Azure DevOps posts to, e.g. https://<app>.azurewebsites.net"
         )
     url, credentials = _target(config, base_url.rstrip("/"), integration_id)
-    report: list[dict[str, Any]] = []
     warnings: list[str] = []
     if credentials and urlsplit(base_url).scheme != "https":
         warnings.append("Azure DevOps sends Basic auth only to https URLs")
     with azure_devops_answers():
         client = ctx.boards_for(integration_id, config)
-        projects = {p.name.lower(): p for p in client.list_projects()}
-        listed = client.list_subscriptions(event_type=EVENT_TYPE)
-        ours = [s for s in listed if sends_to(s, integration_id)]
-        for name in sorted({route.project for route in config.routes}):
-            project = projects.get(name.lower())
-            for hook_field in hook_fields(config, name):
-                entry: dict[str, Any] = {"project": name, "changed_fields": hook_field}
-                if project is None:
-                    entry.update(action="none", status="project_not_found")
-                    report.append(entry)
-                    continue
-                found = [s for s in ours if _covers(s, project.id, hook_field)]
-                if found:
-                    best = next((s for s in found if s.status == _ENABLED), found[0])
-                    entry.update(action="kept", id=best.id, status=best.status or "unknown")
-                else:
-                    made = client.create_subscription(
-                        project_id=project.id, url=url, changed_fields=hook_field, **credentials
-                    )
-                    ours.append(made)
-                    entry.update(action="created", id=made.id, status=made.status or "unknown")
-                report.append(entry)
+        report = _Provisioning(client, integration_id, url, credentials).run(config)
+    healthy = _record(ctx, integration_id, report)
+    return {
+        "ok": healthy,
+        "url": base_url.rstrip("/") + _hook_path(integration_id),
+        "auth": "basic" if credentials else "token",
+        "subscriptions": report,
+        "warnings": warnings,
+    }
+
+
+class _Provisioning:
+    """One pass over the projects the routes use: each hook field kept when a subscription
+    of ours covers it, else created (so a second pass creates nothing)."""
+
+    def __init__(
+        self, client: Boards, integration_id: str, url: str, credentials: _BasicAuth
+    ) -> None:
+        self._client = client
+        self._integration_id = integration_id
+        self._url = url
+        self._credentials = credentials
+        self._ours: list[Subscription] = []
+
+    def run(self, config: IntegrationConfig) -> list[dict[str, Any]]:
+        """One report entry per (project, hook field), in project name order."""
+        projects = {p.name.lower(): p for p in self._client.list_projects()}
+        listed = self._client.list_subscriptions(event_type=EVENT_TYPE)
+        self._ours = [s for s in listed if sends_to(s, self._integration_id)]
+        return [
+            self._one(name, projects.get(name.lower()), hook_field)
+            for name in sorted({route.project for route in config.routes})
+            for hook_field in hook_fields(config, name)
+        ]
+
+    def _one(self, name: str, project: Project | None, hook_field: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"project": name, "changed_fields": hook_field}
+        if project is None:
+            entry.update(action="none", status="project_not_found")
+            return entry
+        found = [s for s in self._ours if _covers(s, project.id, hook_field)]
+        if found:
+            best = next((s for s in found if s.status == _ENABLED), found[0])
+            entry.update(action="kept", id=best.id, status=best.status or "unknown")
+            return entry
+        made = self._client.create_subscription(
+            project_id=project.id, url=self._url, changed_fields=hook_field, **self._credentials
+        )
+        self._ours.append(made)
+        entry.update(action="created", id=made.id, status=made.status or "unknown")
+        return entry
+
+
+def _record(ctx: SyncContext, integration_id: str, report: list[dict[str, Any]]) -> bool:
+    """One delivery saying what was done (R11); whether every subscription is enabled."""
     created = sum(1 for e in report if e["action"] == "created")
     healthy = all(e.get("status") == _ENABLED for e in report)
     ctx.record(
@@ -137,10 +169,4 @@ def provision_service_hooks(
         + ("all enabled" if healthy else "not all enabled"),
         reason="service_hooks",
     )
-    return {
-        "ok": healthy,
-        "url": base_url.rstrip("/") + _hook_path(integration_id),
-        "auth": "basic" if credentials else "token",
-        "subscriptions": report,
-        "warnings": warnings,
-    }
+    return healthy

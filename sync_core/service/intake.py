@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from ..edge import (
     MAX_BODY_BYTES,
+    ConvisoEvent,
     PayloadTooLarge,
     check_body,
     parse_boards_hook,
@@ -28,7 +29,7 @@ from ..edge import (
     verify_boards_caller,
     verify_conviso_signature,
 )
-from ..ports import INBOUND_QUEUE, MAX_MESSAGE_BYTES, OUTBOUND_QUEUE
+from ..ports import INBOUND_QUEUE, MAX_MESSAGE_BYTES, OUTBOUND_QUEUE, StateError
 from ..rules import IntegrationConfig
 from .context import SyncContext
 from .errors import IntegrationNotFound
@@ -112,8 +113,14 @@ def purge_event_ids(ctx: SyncContext, integration_id: str) -> int:
     reconcile pass. A failure is logged, never fails the pass: the next one purges."""
     try:
         return ctx.state.events.purge_expired(integration_id)
-    except Exception as exc:
+    except StateError as exc:
         log.warning("purging the event ids of %s failed (%s)", integration_id, type(exc).__name__)
+        return 0
+    except Exception as exc:
+        # Outer boundary of housekeeping: the pass goes on whatever the purge raised, since
+        # azure-core's own errors (storage unreachable) reach here untranslated; anything
+        # that is not a StateError is logged with its type and traceback, never hidden.
+        log.exception("purging the event ids of %s failed (%s)", integration_id, type(exc).__name__)
         return 0
 
 
@@ -151,12 +158,14 @@ def _enqueue_once(
     _check_fits(payloads)
     if not ctx.state.events.first_time(integration_id, source, event_id):
         return Accepted(200, event_id, 0, note="duplicate")
+    sent = False
     try:
         for payload in payloads:
             ctx.state.queues.send(queue, payload)
-    except Exception:
-        ctx.state.events.forget(integration_id, source, event_id)
-        raise
+        sent = True
+    finally:
+        if not sent:  # whatever failed (it propagates): the sender's retry is accepted again
+            ctx.state.events.forget(integration_id, source, event_id)
     return Accepted(202, event_id, len(payloads))
 
 
@@ -175,6 +184,8 @@ def accept_conviso_event(
     *,
     now: float | None = None,
 ) -> Accepted:
+    """Authenticate (the signature), validate, de-duplicate and enqueue one Conviso event:
+    one outbound message per issue it names."""
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
     config = load_integration(ctx, integration_id)
@@ -184,32 +195,23 @@ def accept_conviso_event(
         signature, body, secret=secret, now=time.time() if now is None else now
     )
     event = parse_conviso_event(check_body(headers, body))
-    messages = [
+    payloads = [_outbound_payload(m) for m in _outbound_messages(integration_id, event)]
+    return _enqueue_once(ctx, integration_id, CONVISO, event.id, OUTBOUND_QUEUE, payloads)
+
+
+def _outbound_messages(integration_id: str, event: ConvisoEvent) -> list[OutboundMessage]:
+    """The event's snapshots first (applied as sent), then the issues it only names (the
+    worker reads them from Conviso)."""
+    iid, eid, assessment = integration_id, event.id, event.assessment
+    return [
         OutboundMessage(
-            integration_id=integration_id,
-            event_id=event.id,
-            issue_id=v.id,
-            snapshot=v,
-            assessment=event.assessment,
+            integration_id=iid, event_id=eid, issue_id=v.id, snapshot=v, assessment=assessment
         )
         for v in event.snapshots
     ] + [
-        OutboundMessage(
-            integration_id=integration_id,
-            event_id=event.id,
-            issue_id=issue_id,
-            assessment=event.assessment,
-        )
-        for issue_id in event.issue_ids
+        OutboundMessage(integration_id=iid, event_id=eid, issue_id=i, assessment=assessment)
+        for i in event.issue_ids
     ]
-    return _enqueue_once(
-        ctx,
-        integration_id,
-        CONVISO,
-        event.id,
-        OUTBOUND_QUEUE,
-        [_outbound_payload(m) for m in messages],
-    )
 
 
 def accept_boards_event(

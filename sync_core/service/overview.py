@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..ports import INBOUND_QUEUE, OUTBOUND_QUEUE, RECONCILE_QUEUE
+from ..ports import INBOUND_QUEUE, OUTBOUND_QUEUE, RECONCILE_QUEUE, StateError
 from ..rules import IntegrationConfig
 from ..rules.card import vulnerability_url
 from ..rules.decisions import Level
@@ -170,8 +170,13 @@ def _newest(
             match = next((i for i in older.items if i.reason == reason), None)
             if match is not None:
                 return _outcome(match)
-    except Exception as exc:  # the Overview shows what it has
+    except StateError as exc:  # the Overview shows what it has
         log.warning("overview: reading older deliveries failed (%s)", type(exc).__name__)
+    except Exception as exc:
+        # Outer boundary of a read-only page: it shows what it has whatever storage raised
+        # (azure-core's own errors reach here untranslated); the type and traceback are
+        # logged, so a bug is seen, not hidden.
+        log.exception("overview: reading older deliveries failed (%s)", type(exc).__name__)
     return None
 
 
@@ -212,8 +217,16 @@ def _poison(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
     for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE, RECONCILE_QUEUE):
         try:
             peeked = ctx.state.queues.peek_poison(queue, _POISON_PEEK)
-        except Exception as exc:  # a queue not created yet holds nothing
+        except StateError as exc:
             log.info("overview: peeking %s-poison failed (%s)", queue, type(exc).__name__)
+            peeked = []
+        except Exception as exc:
+            # Outer boundary of a read-only page: a queue not created yet holds nothing, and
+            # azure-core's "not found" reaches here untranslated; the type is logged (with
+            # the traceback, so a bug is not hidden) and the count is what was read.
+            log.warning(
+                "overview: peeking %s-poison failed (%s)", queue, type(exc).__name__, exc_info=True
+            )
             peeked = []
         capped = capped or len(peeked) >= _POISON_PEEK
         by_queue[queue] = sum(

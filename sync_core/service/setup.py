@@ -126,31 +126,32 @@ def _need(value: str | None, name: str) -> str:
     return value
 
 
+def _board(boards: Boards, r: DiscoveryRequest) -> dict[str, Any]:
+    """A board's columns (with the states they stand for) and named lanes, for a route's
+    ``status_map`` and ``lane``."""
+    project, team = _need(r.project, "project"), _need(r.team, "team")
+    found = boards.get_board(project, team, _need(r.board, "board"))
+    return {
+        "columns": [
+            {"name": c.name, "state_mappings": c.state_mappings, "type": c.column_type}
+            for c in found.columns
+        ],
+        "lanes": [row.name for row in found.rows if row.name],
+    }
+
+
+def _areas(boards: Boards, r: DiscoveryRequest) -> dict[str, Any]:
+    """The team's areas for a route's ``area_path`` (R3): one of them, or below one
+    that includes its children; a route without one gets ``default``."""
+    found = boards.team_field_values(_need(r.project, "project"), _need(r.team, "team"))
+    return {
+        "default": found.default_value,
+        "areas": [{"path": v.value, "include_children": v.include_children} for v in found.values],
+    }
+
+
 def _listing(boards: Boards, r: DiscoveryRequest) -> Callable[[], Any]:
     """The one read each ``what`` makes, shaped for drop-downs (names, not wire models)."""
-
-    def board() -> dict[str, Any]:
-        project, team = _need(r.project, "project"), _need(r.team, "team")
-        found = boards.get_board(project, team, _need(r.board, "board"))
-        return {
-            "columns": [
-                {"name": c.name, "state_mappings": c.state_mappings, "type": c.column_type}
-                for c in found.columns
-            ],
-            "lanes": [row.name for row in found.rows if row.name],
-        }
-
-    def areas() -> dict[str, Any]:
-        """The team's areas for a route's ``area_path`` (R3): one of them, or below one
-        that includes its children; a route without one gets ``default``."""
-        found = boards.team_field_values(_need(r.project, "project"), _need(r.team, "team"))
-        return {
-            "default": found.default_value,
-            "areas": [
-                {"path": v.value, "include_children": v.include_children} for v in found.values
-            ],
-        }
-
     readers: dict[str, Callable[[], Any]] = {
         "connection": lambda: {"account": _account(boards.check_connection())},
         "projects": lambda: [p.name for p in boards.list_projects()],
@@ -158,8 +159,8 @@ def _listing(boards: Boards, r: DiscoveryRequest) -> Callable[[], Any]:
         "boards": lambda: [
             b.name for b in boards.list_boards(_need(r.project, "project"), _need(r.team, "team"))
         ],
-        "board": board,
-        "areas": areas,
+        "board": lambda: _board(boards, r),
+        "areas": lambda: _areas(boards, r),
         "types": lambda: [
             t.name for t in boards.work_item_types(_need(r.project, "project")) if not t.is_disabled
         ],

@@ -77,6 +77,8 @@ def _run(
         # in the refused ledger, sent again as soon as the route works.
         refuse(ctx, config, message, exc, **subject)
     except Exception as exc:
+        # The message's outer boundary, hiding nothing: any type (a bug, an untranslated
+        # azure-core error) is re-raised to the host's retries/poison, the last one recorded.
         if dequeue_count >= MAX_DEQUEUE_COUNT:
             ctx.record(
                 iid,

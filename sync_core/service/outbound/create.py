@@ -13,7 +13,7 @@ from ...rules.vocabulary import HISTORY_FIELD
 from .job import Job
 from .writes import resumed
 
-__all__ = ["create_card", "replace_card"]
+__all__ = ["create_card", "replace_card", "say_created"]
 
 #: Answers that say the create was not processed: a throttled request is refused before it
 #: is looked at. Any 5xx, a 503 included, may come after the write landed (R1).
@@ -28,7 +28,8 @@ def certainly_not_created(exc: TransientError | ConfigurationError) -> bool:
 
 
 def create_card(job: Job, decision: CreateWorkItem, claim_etag: str) -> tuple[Link, str]:
-    """The first card of a claimed vulnerability, its link completed; says "created"."""
+    """The first card of a claimed vulnerability, its link completed (``say_created`` says
+    so once the card is in its target)."""
     links = job.ctx.state.links
     try:
         item = _post_work_item(job, decision)
@@ -46,16 +47,22 @@ def create_card(job: Job, decision: CreateWorkItem, claim_etag: str) -> tuple[Li
     )  # fmt: skip
     etag = links.complete(job.integration_id, link, claim_etag)
     resumed(job)
+    return link, etag
+
+
+def say_created(job: Job, link: Link) -> None:
+    """The "created" delivery, said once the card is where it belongs: after the move out of
+    the initial state when there is one (R5), so that it never names a card still in New."""
+    vulnerability = job.vulnerability
     job.record(
         Level.INFO,
-        f"created work item #{item.id} for vulnerability {vulnerability.id} "
+        f"created work item #{link.work_item_id} for vulnerability {vulnerability.id} "
         f"({vulnerability.status.value})",
         vulnerability_id=vulnerability.id,
-        work_item_id=item.id,
+        work_item_id=link.work_item_id,
         reason="created",
-        route_key=route.key,
+        route_key=job.route.key,
     )
-    return link, etag
 
 
 def replace_card(job: Job, decision: CreateWorkItem, old: Link, old_etag: str) -> tuple[Link, str]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from ...ports import OUTBOUND_QUEUE, ClaimResult
 from ...rules import CreateWorkItem
-from .create import create_card
+from .create import create_card, say_created
 from .existing import apply_to_card, move_from_initial
 from .heal import link_found_card, tagged_card
 from .job import Job
@@ -50,7 +50,11 @@ def create_first_card(job: Job) -> None:
         if item is not None:
             apply_to_card(job, *link_found_card(job, item, etag))
             return
-    move_from_initial(job, *create_card(job, decision, etag))
+    link, etag = create_card(job, decision, etag)
+    try:
+        move_from_initial(job, link, etag)
+    finally:
+        say_created(job, link)
 
 
 def _later(job: Job) -> None:
