@@ -47,7 +47,7 @@ from .models import (
 )
 from .outbound import is_stale, plan_outbound, record_applied
 from .position import Reading, position_fields, read_position
-from .routing import needs_asset_tags, route_for
+from .routing import needs_asset_tags, route_by_key, route_for
 from .severity import passes_policy, priority_for
 from .targets import target_of
 from .vocabulary import (
@@ -113,6 +113,7 @@ __all__ = [
     "priority_for",
     "read_position",
     "record_applied",
+    "route_by_key",
     "route_for",
     "route_problems",
     "screen_inbound",

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Literal
 
 from .models import IntegrationConfig, Link, Route, StatusTarget
+from .routing import route_by_key
 
 __all__ = ["Drift", "drift_of", "expected_target"]
 
@@ -43,7 +44,7 @@ def expected_target(route: Route, link: Link) -> StatusTarget | None:
 
 def drift_of(config: IntegrationConfig, link: Link) -> tuple[Drift, StatusTarget | None]:
     """The link's drift and the target it was compared with (see the module docstring)."""
-    route = next((r for r in config.routes if r.key == link.route_key), None)
+    route = route_by_key(config, link.route_key)
     if route is None or link.card is None:
         return "unknown", None
     target = expected_target(route, link)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .models import Asset, IntegrationConfig, Route
 
-__all__ = ["needs_asset_tags", "route_for"]
+__all__ = ["needs_asset_tags", "route_by_key", "route_for"]
 
 
 def _tag(value: str) -> str:
@@ -45,3 +45,9 @@ def needs_asset_tags(config: IntegrationConfig, asset: Asset) -> bool:
     if asset.tags_known or any(r.asset_id == asset.id for r in config.routes):
         return False
     return any(r.asset_tags is not None for r in config.routes)
+
+
+def route_by_key(config: IntegrationConfig, key: str) -> Route | None:
+    """The route a link names (R3: a linked card stays on its link's route), if it still
+    exists in the configuration."""
+    return next((r for r in config.routes if r.key == key), None)

@@ -29,8 +29,8 @@ from .reconcile import (
     ReconcileBusy,
     Run,
     conviso_pass,
+    each_integration,
     release_refused,
-    safe_reason,
 )
 
 __all__ = ["POLL", "last_poll", "poll", "poll_all", "poll_overview"]
@@ -75,23 +75,15 @@ def poll(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
 
 
 def poll_all(ctx: SyncContext) -> dict[str, str]:
-    """The timer: every integration in turn; one failing never stops the others."""
-    outcome: dict[str, str] = {}
-    for integration_id in ctx.state.integrations.list_ids():
-        try:
-            report = poll(ctx, integration_id)
-            outcome[integration_id] = "changed" if report["applied"] else "quiet"
-        except ReconcileBusy:
-            outcome[integration_id] = "busy"
-        except Exception as exc:
-            # The timer's outer boundary: whatever stopped this integration's poll (a bug
-            # included) is logged by its type and kept as an error (an error delivery once
-            # an hour), and the next integration goes on. Nothing is swallowed silently.
-            reason = safe_reason(exc)
-            log.warning("poll of %s failed: %s", integration_id, type(exc).__name__)
-            outcome[integration_id] = "failed"
-            _keep_failure(ctx, integration_id, reason)
-    return outcome
+    """The timer: every integration in turn; one failing never stops the others (its
+    failure is kept as its last poll, and said once an hour)."""
+
+    def one(integration_id: str) -> str:
+        return "changed" if poll(ctx, integration_id)["applied"] else "quiet"
+
+    return each_integration(
+        ctx, one, what="poll", failed=lambda iid, reason: _keep_failure(ctx, iid, reason)
+    )
 
 
 def _keep_failure(ctx: SyncContext, integration_id: str, reason: str) -> None:

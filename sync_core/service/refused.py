@@ -20,9 +20,8 @@ import uuid
 from typing import Any, Unpack
 
 from ..ports import INBOUND_QUEUE, OUTBOUND_QUEUE, DeliverySubject
-from ..rules import IntegrationConfig, Level, route_for
+from ..rules import IntegrationConfig, Level, route_by_key, route_for
 from .context import SyncContext
-from .inbound import route_by_key
 from .messages import InboundMessage, OutboundMessage
 
 __all__ = ["refuse", "refused_route_key", "resume"]

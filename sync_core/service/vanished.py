@@ -28,10 +28,17 @@ from ..ports import (
     StoredLink,
     WorkItemNotFound,
 )
-from ..rules import IntegrationConfig, Level, Link, Route, WorkItemView, work_item_view
+from ..rules import (
+    IntegrationConfig,
+    Level,
+    Link,
+    Route,
+    WorkItemView,
+    route_by_key,
+    work_item_view,
+)
 from ..rules.vanished import plan_vanished
 from .context import SyncContext
-from .inbound import route_by_key
 
 __all__ = ["DEFAULT_LIMIT", "check_vanished"]
 

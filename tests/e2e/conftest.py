@@ -42,10 +42,16 @@ def conviso() -> Iterator[ConvisoEmulator]:
 
 @contextmanager
 def running_app(
-    azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator, **extra: str
+    azurite: Azurite,
+    boards: BoardsEmulator,
+    conviso: ConvisoEmulator,
+    *,
+    queues: bool = True,
+    **extra: str,
 ) -> Iterator[DevHost]:
     """``function_app`` in the development host with the emulators' settings (plus
-    ``extra``) in the environment, two queue workers; the environment is restored after."""
+    ``extra``) in the environment, two queue workers (none with ``queues=False``); the
+    environment is restored after."""
     settings = {
         "SYNC_STORAGE": azurite.connection_string,
         "AzureWebJobsStorage": azurite.connection_string,
@@ -60,8 +66,9 @@ def running_app(
     os.environ.update(settings)
     bootstrap.reset()
     host = DevHost(
-        load_app(), port=0, concurrency=2, visibility_timeout=0.5, poll_interval=0.05, timers=False
-    )
+        load_app(), port=0, concurrency=2, visibility_timeout=0.5, poll_interval=0.05,
+        timers=False, queues=queues,
+    )  # fmt: skip
     host.start()
     try:
         yield host

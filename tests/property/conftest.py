@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 
 from localdev.azurite import Azurite, start_azurite
 from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
-from localdev.devhost import DevHost, load_app
+from localdev.devhost import DevHost
 from localdev.entra_emulator import EntraEmulator
-from sync_core import bootstrap
-from tests.e2e.conftest import COMPANY, CONVISO_KEY, example_config
+from tests.e2e.conftest import COMPANY, CONVISO_KEY, example_config, running_app
 
 ADMIN_KEY = "property-admin-key"
 #: the integration every generated request may address; configured and working
@@ -59,12 +56,6 @@ def app_host(
     own_azurite: Azurite, boards: BoardsEmulator, conviso: ConvisoEmulator, entra: EntraEmulator
 ) -> Iterator[DevHost]:
     settings = {
-        "SYNC_STORAGE": own_azurite.connection_string,
-        "AzureWebJobsStorage": own_azurite.connection_string,
-        "SECRETS_KEY": Fernet.generate_key().decode(),
-        "AZURE_DEVOPS_BASE_URL": boards.url,
-        "CONVISO_API_URL": conviso.url,
-        "SYNC_HTTP_ATTEMPTS": "1",
         "ADMIN_KEY": ADMIN_KEY,
         "ENTRA_CLIENT_ID": entra.client_id,
         "ENTRA_CLIENT_SECRET": entra.client_secret,
@@ -72,27 +63,13 @@ def app_host(
         "ENTRA_CA_BUNDLE": str(entra.ca_file),
         "OAUTH_REDIRECT_URI": "http://127.0.0.1:1/api/oauth/callback",
     }
-    saved = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
-    bootstrap.reset()
-    with ExitStack() as stack:
-        host = DevHost(load_app(), port=0, queues=False, timers=False)
-        host.start()
-        stack.callback(host.stop)
+    # No queue workers: the property is about the answers, and nothing queued may act.
+    with running_app(own_azurite, boards, conviso, queues=False, **settings) as host:
         os.environ["OAUTH_REDIRECT_URI"] = f"{host.url}/api/oauth/callback"
         with httpx.Client(base_url=f"{host.url}/api", timeout=30) as client:
             answer = client.put(f"/integrations/{INTEGRATION}", json=example_config(boards))
             assert answer.status_code in (200, 201), answer.text
-        try:
-            yield host
-        finally:
-            stack.close()
-            bootstrap.reset()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        yield host
 
 
 @pytest.fixture(scope="package")

@@ -7,17 +7,13 @@ learned only when the event's author cannot be placed without it.
 
 from __future__ import annotations
 
-from ...rules import IntegrationConfig, Level, Route, screen_inbound
+from ...rules import IntegrationConfig, Level, route_by_key, screen_inbound
 from ..context import SyncContext
 from ..messages import InboundMessage
 from .event import EventSubject, InboundEvent
 from .identity import learn_writer_identity, needs_identity
 
 __all__ = ["route_by_key", "screen"]
-
-
-def route_by_key(config: IntegrationConfig, key: str) -> Route | None:
-    return next((r for r in config.routes if r.key == key), None)
 
 
 def screen(

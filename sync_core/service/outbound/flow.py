@@ -15,11 +15,11 @@ from ...rules import (
     Skip,
     needs_asset_tags,
     plan_outbound,
+    route_by_key,
     route_for,
 )
 from ...rules.people import needs_decision_history
 from ..context import SyncContext
-from ..inbound import route_by_key
 from ..messages import OutboundMessage
 from .existing import apply_to_card
 from .first import create_first_card

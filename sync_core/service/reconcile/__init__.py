@@ -36,7 +36,7 @@ from .job import (
     Run,
 )
 from .report import ReconcileReport, safe_reason
-from .run import reconcile, reconcile_all, release_refused
+from .run import each_integration, reconcile, reconcile_all, release_refused
 
 __all__ = [
     "BOARDS_MARK",
@@ -50,6 +50,7 @@ __all__ = [
     "ReconcileReport",
     "Run",
     "conviso_pass",
+    "each_integration",
     "reconcile",
     "reconcile_all",
     "release_refused",

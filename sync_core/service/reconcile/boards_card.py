@@ -16,10 +16,11 @@ from ...rules import (
     WorkItemView,
     identity_id,
     parse_tags,
+    route_by_key,
     work_item_view,
 )
 from ...rules.vocabulary import CHANGED_BY_FIELD, STATE_FIELD, TAGS_FIELD, tagged_vulnerability
-from ..inbound import apply_board_change, route_by_key
+from ..inbound import apply_board_change
 from ..messages import InboundMessage
 from .conviso_apply import apply_change
 from .job import PERMANENT, TRANSIENT, Run, Tallying

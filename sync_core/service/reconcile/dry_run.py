@@ -13,12 +13,12 @@ from ...rules import (
     Vulnerability,
     WorkItemView,
     plan_outbound,
+    route_by_key,
     route_for,
     work_item_view,
 )
 from ...rules.decisions import OutboundDecision
 from ..discovery import azure_devops_answers
-from ..inbound import route_by_key
 from .job import Run, Tallying
 from .report import ConvisoPassReport
 

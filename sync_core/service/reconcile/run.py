@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from ...ports import StateError
@@ -29,7 +30,7 @@ from .job import (
 )
 from .report import BoardsPassReport, PassSkipped, ReconcileReport, safe_reason
 
-__all__ = ["reconcile", "reconcile_all", "release_refused"]
+__all__ = ["each_integration", "reconcile", "reconcile_all", "release_refused"]
 
 log = logging.getLogger(__name__)
 
@@ -133,23 +134,37 @@ def _trim_deliveries(ctx: SyncContext, integration_id: str) -> int:
 
 def reconcile_all(ctx: SyncContext) -> dict[str, str]:
     """The timer: every integration in turn; one failing never stops the others."""
+
+    def one(integration_id: str) -> str:
+        return "complete" if reconcile(ctx, integration_id)["complete"] else "partial"
+
+    def failed(integration_id: str, reason: str) -> None:
+        ctx.record(integration_id, Level.ERROR, f"reconcile failed: {reason}", reason="reconcile")
+
+    return each_integration(ctx, one, what="reconcile", failed=failed)
+
+
+def each_integration(
+    ctx: SyncContext,
+    one: Callable[[str], str],
+    *,
+    what: str,
+    failed: Callable[[str, str], None],
+) -> dict[str, str]:
+    """A timer's run over every integration (reconcile, poll): ``one``'s outcome for each,
+    ``busy`` when another run holds it, ``failed`` otherwise.
+
+    The outer boundary of a timer: whatever stopped one integration's run (a bug included)
+    is logged by its type and handed to ``failed`` with a safe reason, for the operator,
+    and the next integration goes on. Nothing is swallowed silently."""
     outcome: dict[str, str] = {}
     for integration_id in ctx.state.integrations.list_ids():
         try:
-            report = reconcile(ctx, integration_id)
-            outcome[integration_id] = "complete" if report["complete"] else "partial"
+            outcome[integration_id] = one(integration_id)
         except ReconcileBusy:
             outcome[integration_id] = "busy"
         except Exception as exc:
-            # The outer boundary of the timer: whatever stopped this integration's run (a
-            # bug included) is logged by its type and recorded as an error delivery for the
-            # operator, and the next integration goes on. Nothing is swallowed silently.
-            log.warning("reconcile of %s failed: %s", integration_id, type(exc).__name__)
+            log.warning("%s of %s failed: %s", what, integration_id, type(exc).__name__)
             outcome[integration_id] = "failed"
-            ctx.record(
-                integration_id,
-                Level.ERROR,
-                f"reconcile failed: {safe_reason(exc)}",
-                reason="reconcile",
-            )
+            failed(integration_id, safe_reason(exc))
     return outcome
