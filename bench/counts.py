@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sync_core import bootstrap
-from tests.e2e.conftest import Sync
+from tests.harness import Sync
 
 from .stack import settle, signed_event, wait_until
 

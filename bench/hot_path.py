@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_core import bootstrap
-from tests.e2e.conftest import Sync
+from tests.harness import Sync
 
 from .stack import signed_event, wait_until
 

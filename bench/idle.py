@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.e2e.conftest import HOOK_TOKEN, Sync
+from tests.harness import HOOK_TOKEN, Sync
 
 from .stack import settle
 

@@ -43,7 +43,7 @@ def _rss_kib() -> int:
 
 def measure_memory(stack: Stack, *, events: int, vulnerabilities: int = 50) -> dict[str, Any]:
     """Run the child; returns its RSS figures and the Azure DevOps writes it caused."""
-    from tests.e2e.conftest import Sync, example_config
+    from tests.harness import Sync, example_config
 
     stack.boards.reset()
     stack.conviso.reset()
@@ -91,7 +91,7 @@ def _child() -> int:
     """Inside the child: the app, the events, the two RSS readings (JSON on stdout)."""
     import httpx
 
-    from tests.e2e.conftest import running_app
+    from tests.harness import running_app
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

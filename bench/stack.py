@@ -1,6 +1,6 @@
 """What every benchmark runs against: Azurite and both emulators on 127.0.0.1, and the
 deployed ``function_app`` in the development host, driven through the end-to-end harness
-(``tests.e2e.conftest``: ``running_app``, ``Sync``), so a benchmark and a test exercise
+(``tests.harness``: ``running_app``, ``Sync``), so a benchmark and a test exercise
 the very same stack."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from localdev.azurite import Azurite, start_azurite
 from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
 from sync_core.edge import sign_conviso
-from tests.e2e.conftest import CONVISO_KEY, EVENT_SECRET, Sync, running_app, wait_until
+from tests.harness import CONVISO_KEY, EVENT_SECRET, Sync, running_app, wait_until
 
 __all__ = [
     "QUEUES",

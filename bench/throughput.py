@@ -24,7 +24,7 @@ import azure.functions as func
 import httpx
 
 from localdev.devhost import DevHost, functions_of
-from tests.e2e.conftest import Sync
+from tests.harness import Sync
 
 from .stack import QUEUES, median, settle, signed_event, timed, wait_until
 

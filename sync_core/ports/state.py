@@ -81,6 +81,13 @@ class Links(Protocol):
 
     def get(self, integration_id: str, vulnerability_id: str) -> StoredLink | None: ...
 
+    def get_many(
+        self, integration_id: str, vulnerability_ids: Iterable[str]
+    ) -> dict[str, StoredLink]:
+        """The links of several vulnerabilities at once (those without one are absent):
+        a reconcile pass reads a whole batch of cards' links in a few requests, not one each."""
+        ...
+
     def get_by_work_item(self, integration_id: str, work_item_id: int) -> StoredLink | None: ...
 
     def save(self, integration_id: str, link: Link, etag: str) -> str: ...

@@ -24,7 +24,7 @@ from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
 from localdev.devhost import DevHost
 from localdev.entra_emulator import EntraEmulator
-from tests.e2e.conftest import COMPANY, CONVISO_KEY, Sync, running_app
+from tests.harness import COMPANY, CONVISO_KEY, Sync, running_app
 
 
 @pytest.fixture(scope="package")

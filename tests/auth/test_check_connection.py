@@ -9,7 +9,7 @@ import pytest
 
 from sync_core import bootstrap
 from sync_core.rules import IntegrationConfig
-from tests.e2e.conftest import Sync, example_config
+from tests.harness import Sync, example_config
 
 EVERY_KIND = (
     "authentication",

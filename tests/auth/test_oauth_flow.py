@@ -15,7 +15,7 @@ from sync_core.adapters.state.oauth import _FLOWS, _state_key
 from sync_core.adapters.state.properties import now
 from sync_core.adapters.state.queues import OUTBOUND_QUEUE
 from tests.auth.conftest import Browser, query_of
-from tests.e2e.conftest import Sync, wait_until
+from tests.harness import Sync, wait_until
 
 SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/user_impersonation"
 

@@ -14,7 +14,7 @@ from azure.storage.queue import QueueServiceClient
 
 from localdev.entra_emulator import EntraEmulator
 from tests.auth.conftest import Browser
-from tests.e2e.conftest import CONVISO_KEY, EVENT_SECRET, HOOK_TOKEN, Sync, wait_until
+from tests.harness import CONVISO_KEY, EVENT_SECRET, HOOK_TOKEN, Sync, wait_until
 
 BASIC_PASSWORD = "leak-test-basic-password"
 

@@ -1,7 +1,2 @@
-"""The benchmarks' smoke runs share the end-to-end harness: one app host per session."""
-
-from __future__ import annotations
-
-from tests.e2e.conftest import api, app_host, boards, conviso, sync
-
-__all__ = ["api", "app_host", "boards", "conviso", "sync"]
+"""The benchmarks' smoke runs share the end-to-end harness (tests/harness.py): its fixtures
+are registered once, by tests/conftest.py, so the whole session has one app host."""

@@ -28,7 +28,7 @@ from sync_core.adapters.state.connection import (
     _transport_options,
     storage_clients,
 )
-from tests.e2e.conftest import Sync
+from tests.harness import Sync
 
 pytestmark = [pytest.mark.smoke, pytest.mark.azurite]
 

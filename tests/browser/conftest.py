@@ -25,7 +25,7 @@ from localdev.azurite import Azurite
 from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
 from localdev.devhost import DevHost
-from tests.e2e.conftest import CONVISO_KEY, running_app
+from tests.harness import CONVISO_KEY, running_app
 
 ADMIN_KEY = "browser-admin-key"
 #: ``UPDATE_SCREENSHOTS=1`` refreshes the documentation's pictures; otherwise a test run

@@ -18,7 +18,7 @@ from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
 from localdev.devhost import DevHost
 from tests.browser.conftest import ADMIN_KEY, screenshot
-from tests.e2e.conftest import CONVISO_KEY, EVENT_SECRET, HOOK_TOKEN, Sync, wait_until
+from tests.harness import CONVISO_KEY, EVENT_SECRET, HOOK_TOKEN, Sync, wait_until
 
 COMPANY = "77"
 

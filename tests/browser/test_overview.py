@@ -19,7 +19,7 @@ from sync_core.rules import ConvisoStatus, Level
 from sync_core.rules.models import Link, WorkItemView
 from tests.browser.conftest import screenshot
 from tests.browser.test_admin_page import open_integration, sign_in, tab
-from tests.e2e.conftest import COMPANY, Sync, wait_until
+from tests.harness import COMPANY, Sync, wait_until
 
 
 def _state() -> Any:

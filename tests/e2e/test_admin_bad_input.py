@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Sync, example_config
+from tests.harness import Sync, example_config
 
 #: what pydantic's own error text looks like; none of it may reach an operator
 LIBRARY_WORDS = re.compile(r"str-enum|list\[|literal\[|Value error,|\[key\]|JSONDecodeError")

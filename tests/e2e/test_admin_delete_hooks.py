@@ -3,7 +3,7 @@ to it, and the answer says which."""
 
 from __future__ import annotations
 
-from .conftest import Sync
+from tests.harness import Sync
 
 
 def test_delete_removes_the_hooks_the_app_created_and_reports_them(sync: Sync) -> None:

@@ -7,8 +7,7 @@ import json
 import time
 
 from sync_core.edge import sign_conviso
-
-from .conftest import EVENT_SECRET, HOOK_TOKEN, Sync
+from tests.harness import EVENT_SECRET, HOOK_TOKEN, Sync
 
 
 def _event() -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import Sync, wait_until
+from tests.harness import Sync, wait_until
 
 
 def _check(sync: Sync) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Sync, example_config, wait_until
+from tests.harness import Sync, example_config, wait_until
 
 DUE_AT = datetime(2026, 12, 15, tzinfo=UTC)
 SEVERITY = "Microsoft.VSTS.Common.Severity"

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sync_core import bootstrap
-
-from .conftest import Sync
+from tests.harness import Sync
 
 
 def _event_ids(sync: Sync) -> set[str]:

@@ -3,7 +3,7 @@ and dropped at the edge; only the integration's counter (its GET) shows it."""
 
 from __future__ import annotations
 
-from .conftest import Sync, wait_until
+from tests.harness import Sync, wait_until
 
 
 def test_r19_a_hook_for_someone_elses_card_is_only_counted(sync: Sync) -> None:

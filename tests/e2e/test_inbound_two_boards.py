@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sync_core import bootstrap
-
-from .conftest import HOOK_TOKEN, Sync, wait_until
+from tests.harness import HOOK_TOKEN, Sync, wait_until
 
 TEAM_BOARD = "WEF_6CB513B6E70E43499D9FC94E5BBFB784_Kanban.Column"
 SECURITY_BOARD = "WEF_F571AABFDCE945628B5E816FF5294898_Kanban.Column"

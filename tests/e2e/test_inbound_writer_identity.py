@@ -28,10 +28,9 @@ from werkzeug.wrappers import Request, Response
 
 from localdev.boards_emulator import BoardsEmulator
 from sync_core import bootstrap
+from tests.harness import HOOK_TOKEN, Sync, wait_until
 
-from .conftest import HOOK_TOKEN, Sync, wait_until
-
-#: PRODUCT.md §4's example map (tests/e2e/conftest.py), as the card shows each status
+#: PRODUCT.md §4's example map (tests/harness.py), as the card shows each status
 TARGET = {
     "IN_PROGRESS": ("System.State", "Active"),
     "AWAITING_VALIDATION": ("WEF_6CB513B6E70E43499D9FC94E5BBFB784_Kanban.Column", "Testing"),

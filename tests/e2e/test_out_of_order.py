@@ -9,7 +9,7 @@ IDENTIFIED snapshot, arriving afterwards, changes nothing. Statuses that never m
 
 from __future__ import annotations
 
-from .conftest import Sync, wait_until
+from tests.harness import Sync, wait_until
 
 COLUMN = "WEF_6CB513B6E70E43499D9FC94E5BBFB784_Kanban.Column"
 

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from localdev.boards_emulator.world import FieldSpec
-
-from .conftest import HOOK_TOKEN, Sync, example_config, wait_until
+from tests.harness import HOOK_TOKEN, Sync, example_config, wait_until
 
 JAMAL = "fabrikamfiber4@hotmail.com"  # "Jamal Hartnett" in the Boards emulator's seed
 NORMAN = "fabrikamfiber16@hotmail.com"  # "Norman Paulk"

@@ -13,8 +13,7 @@ import uuid
 from sync_core import bootstrap
 from sync_core.service.messages import OutboundMessage
 from sync_core.service.worker import run_outbound
-
-from .conftest import Sync, wait_until
+from tests.harness import Sync, wait_until
 
 
 def _retry_of(sync: Sync, issue: str) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Sync, example_config
+from tests.harness import Sync, example_config
 
 FABRIKAM_ROUTE = 0
 PAYMENTS_ROUTE = 1

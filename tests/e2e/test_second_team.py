@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import Sync, example_config, wait_until
+from tests.harness import Sync, example_config, wait_until
 
 SECURITY_COLUMN = "WEF_F571AABFDCE945628B5E816FF5294898_Kanban.Column"
 FABRIKAM_COLUMN = "WEF_6CB513B6E70E43499D9FC94E5BBFB784_Kanban.Column"
@@ -27,7 +27,7 @@ SECURITY_ROUTE = {
 
 
 def _queues_idle() -> bool:
-    from tests.reliability.conftest import queues_empty
+    from tests.harness import queues_empty
 
     return queues_empty()
 

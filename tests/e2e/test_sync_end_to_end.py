@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 
 from sync_core import bootstrap
-
-from .conftest import Sync, wait_until
+from tests.harness import Sync, wait_until
 
 COLUMN = "WEF_6CB513B6E70E43499D9FC94E5BBFB784_Kanban.Column"
 LANE_PAYMENTS = "WEF_EB329F44FE5F4A94ACB1DA153FDF38BA_Kanban.Lane"

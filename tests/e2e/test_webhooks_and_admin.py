@@ -11,8 +11,7 @@ import pytest
 
 from sync_core import bootstrap
 from sync_core.edge import sign_conviso
-
-from .conftest import EVENT_SECRET, HOOK_TOKEN, Sync, example_config
+from tests.harness import EVENT_SECRET, HOOK_TOKEN, Sync, example_config
 
 
 def _sent() -> int:

@@ -6,7 +6,7 @@ Held to the real store by ``test_links_contract.py``, which runs the same tests 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,6 +95,12 @@ class FakeLinks:
         if row is None or "link" not in row:
             return None
         return StoredLink(row["link"], row["etag"])
+
+    def get_many(
+        self, integration_id: str, vulnerability_ids: Iterable[str]
+    ) -> dict[str, StoredLink]:
+        found = {v: self.get(integration_id, v) for v in vulnerability_ids}
+        return {v: stored for v, stored in found.items() if stored is not None}
 
     def get_by_work_item(self, integration_id: str, work_item_id: int) -> StoredLink | None:
         reverse = self.rows.get((check_integration_id(integration_id), "w", str(work_item_id)))

@@ -144,3 +144,26 @@ def test_pages_follow_key_order_and_pass_claims_over(
     first = [s.link.vulnerability_id for s in links.page_after(iid, None, 2)]
     rest = [s.link.vulnerability_id for s in links.page_after(iid, first[-1], 10)]
     assert first + rest == ["a", "b", "c", "c/d"]
+
+
+def test_get_many_answers_the_links_asked_for_past_one_query(
+    make_links: Callable[..., Any], iid: str
+) -> None:
+    """More ids than one filter may name (14): every link comes back, keyed by the id asked
+    for (odd characters too); claims, unknown ids and other integrations are absent."""
+    links = make_links()
+    ids = [f"v{n}" for n in range(30)] + ["c/d", "é 1"]
+    for n, vid in enumerate(ids):
+        links.complete(iid, link(vid, 100 + n), links.claim(iid, vid, "x").etag)
+    links.claim(iid, "claimed", "x")
+    other = "it-" + uuid.uuid4().hex[:12]
+    links.complete(other, link("v0", 999), links.claim(other, "v0", "x").etag)
+
+    found = links.get_many(iid, [*ids, "claimed", "unknown", "v0"])
+
+    assert sorted(found) == sorted(ids)
+    assert {vid: s.link.work_item_id for vid, s in found.items()} == {
+        vid: 100 + n for n, vid in enumerate(ids)
+    }
+    assert found["c/d"].etag == links.get(iid, "c/d").etag
+    assert links.get_many(iid, []) == {}

@@ -19,7 +19,7 @@ from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
 from localdev.devhost import DevHost
 from localdev.entra_emulator import EntraEmulator
-from tests.e2e.conftest import COMPANY, CONVISO_KEY, example_config, running_app
+from tests.harness import COMPANY, CONVISO_KEY, example_config, running_app
 
 ADMIN_KEY = "property-admin-key"
 #: the integration every generated request may address; configured and working

@@ -34,7 +34,7 @@ from sync_core.adapters.azure_devops.payloads import WorkItemUpdatedEvent
 from sync_core.edge import AssessmentInfo, sign_conviso
 from sync_core.rules import IntegrationConfig, Vulnerability
 from sync_core.service.setup import DiscoveryRequest
-from tests.e2e.conftest import EVENT_SECRET, HOOK_TOKEN, example_config
+from tests.harness import EVENT_SECRET, HOOK_TOKEN, example_config
 
 from .conftest import ADMIN_KEY, INTEGRATION
 from .strategies import ANY_JSON, TEXT, URL_TEXT, from_model, mutated

@@ -1,5 +1,5 @@
 """Reconcile, backfill, discovery and service hooks through the real stack: the e2e
-harness (tests/e2e/conftest.py) imported, not copied, plus what these tests share."""
+harness (tests/harness.py) imported, not copied, plus what these tests share."""
 
 from __future__ import annotations
 
@@ -7,15 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import (  # noqa: F401  (fixtures are found by name)
-    Sync,
-    api,
-    app_host,
-    boards,
-    conviso,
-    sync,
-    wait_until,
-)
+from tests.harness import Sync, wait_until  # noqa: F401  (re-exported to the tests here)
 
 
 def reconcile(it: Sync, **params: str) -> httpx.Response:

@@ -9,7 +9,7 @@ from sync_core import bootstrap
 from sync_core.adapters.conviso import ConvisoClient
 from sync_core.service.backfill import CURSOR, BackfillCursor, load_cursor, save_cursor
 from sync_core.service.reconcile import reconcile
-from tests.e2e.conftest import COMPANY
+from tests.harness import COMPANY
 
 from .conftest import Sync
 

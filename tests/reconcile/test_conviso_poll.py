@@ -20,7 +20,7 @@ def _card(sync: Sync, issue: str) -> dict:
 def _quiet(sync: Sync) -> bool:
     """No earlier test's work still in flight: the emulators reuse ids (vulnerability 1001,
     work item #1), so a straggler would act on this test's card."""
-    from tests.reliability.conftest import queues_empty
+    from tests.harness import queues_empty
 
     return all(r.status is not None for r in sync.boards.requests) and queues_empty()
 

@@ -20,7 +20,7 @@ VANISHED_MAP = {
 
 
 def _configure(sync: Sync, status_map: dict[str, Any] | None = None) -> None:
-    from tests.e2e.conftest import example_config
+    from tests.harness import example_config
 
     config = example_config(sync.boards)
     if status_map is not None:
@@ -90,7 +90,7 @@ def test_a_person_moving_a_vanished_card_changes_nothing_in_conviso(sync: Sync) 
     card = _card(sync, gone)
     changes = len(sync.conviso.status_changes)
     sync.boards.move_card(card["id"], state="Active", by="Jamal Hartnett")
-    from tests.e2e.conftest import wait_until
+    from tests.harness import wait_until
 
     said = wait_until(
         lambda: [d for d in sync.deliveries() if d.get("reason") == "vanished"

@@ -1,4 +1,4 @@
-"""Reliability harness: the end-to-end stack (tests/e2e/conftest.py) plus the knobs these
+"""Reliability harness: the end-to-end stack (tests/harness.py) plus the knobs these
 scenarios need — scale-out workers, counts that grow with ``RELIABILITY_FULL=1``, random
 faults in front of the Azure Boards emulator, and settings changed for one test.
 
@@ -21,15 +21,9 @@ from werkzeug.wrappers import Request, Response
 from localdev.boards_emulator import BoardsEmulator
 from localdev.devhost import DevHost
 from sync_core import bootstrap
-from tests.e2e.conftest import (  # noqa: F401  (fixtures are found by name)
-    Sync,
-    api,
-    app_host,
-    boards,
-    conviso,
-    sync,
-    wait_until,
-)
+from tests.harness import Sync, queues_empty, wait_until
+
+__all__ = ["Sync", "queues_empty", "wait_until"]  # the harness's, for the scenarios here
 
 #: ``RELIABILITY_FULL=1`` (``make reliability``) runs the issue's full counts.
 FULL = os.environ.get("RELIABILITY_FULL") == "1"
@@ -58,41 +52,8 @@ def report(name: str, **figures: object) -> None:
     print(f"\n[reliability] {name}: {shown}")
 
 
-def queues_empty() -> bool:
-    """No message of either sync queue waiting or in flight (the approximate count of a
-    storage queue includes invisible messages, i.e. those a worker holds)."""
-    from azure.storage.queue import QueueClient
-
-    from sync_core.adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
-
-    for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE):
-        client = QueueClient.from_connection_string(os.environ["SYNC_STORAGE"], queue)
-        if client.get_queue_properties().approximate_message_count:
-            return False
-    return True
-
-
-@pytest.fixture(autouse=True)
-def quiet_afterwards(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After each scenario on the running app, wait until its work is over: no message
-    queued or in flight, no request the Boards emulator is still answering (a late
-    update), no hook delivery pending. Otherwise its stragglers would act on the next
-    scenario's emulators, which reuse ids."""
-    yield
-    if "sync" not in request.fixturenames:
-        return
-    emulator: BoardsEmulator = request.getfixturevalue("boards")
-
-    def idle() -> bool:
-        if any(r.status is None for r in emulator.requests):
-            return False
-        return emulator.wait_for_deliveries(0.0) and queues_empty()
-
-    wait_until(idle, timeout=120, interval=0.25)
-
-
 @pytest.fixture
-def scale_out(app_host: DevHost) -> Iterator[DevHost]:  # noqa: F811
+def scale_out(app_host: DevHost) -> Iterator[DevHost]:
     """A second host over the same app object with queue workers only: Azure Functions
     scaling out to more instances, all receiving from the same storage queues."""
     extra = DevHost(

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from sync_core import bootstrap
 from sync_core.edge import JSON_TYPES, sign_conviso
-from tests.e2e.conftest import EVENT_SECRET, HOOK_TOKEN
+from tests.harness import EVENT_SECRET, HOOK_TOKEN
 
 JSON_TYPE = {"Content-Type": "application/json"}
 VULNERABILITY_TYPE = "com.convisoappsec.vulnerability.status_changed"

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from sync_core.adapters.state.limits import check_key
 from sync_core.edge import MAX_BODY_BYTES, sign_conviso
-from tests.e2e.conftest import EVENT_SECRET, HOOK_TOKEN
+from tests.harness import EVENT_SECRET, HOOK_TOKEN
 
 from .conftest import FULL, Sync, count, report, wait_until
 from .hostile import (

@@ -118,7 +118,7 @@ def test_refused_work_is_sent_again_by_the_first_write_that_works(sync: Sync) ->
 
 
 def test_an_asset_rerouted_keeps_its_cards_where_they_are(sync: Sync) -> None:
-    from tests.e2e.conftest import example_config
+    from tests.harness import example_config
 
     sync.configure(routes=[example_config(sync.boards)["routes"][0]])
     issues = [sync.seed(asset="9") for _ in range(5)]
@@ -208,7 +208,7 @@ def test_an_assessment_note_is_written_once_when_its_answer_is_lost(sync: Sync) 
     import time
 
     from sync_core.edge import sign_conviso
-    from tests.e2e.conftest import EVENT_SECRET
+    from tests.harness import EVENT_SECRET
 
     sync.configure()
     issue = sync.seed()

@@ -218,7 +218,7 @@ def test_rapid_alternating_reassignments_settle_without_echo_writes(
     once per change made on the other (one PATCH, one ``updateIssueAssignee``) and never
     because of an echo; both end on the last person."""
     changes = count(10, 100)
-    from tests.e2e.conftest import HOOK_TOKEN, example_config
+    from tests.harness import HOOK_TOKEN, example_config
 
     config = example_config(sync.boards)
     config["routes"][0]["assignees"] = "sync"

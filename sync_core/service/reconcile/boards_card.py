@@ -7,6 +7,7 @@ sent to Conviso), "would_reapply" (dry), "failed" or "deferred".
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from ...ports import Boards, StoredLink, WorkItem
 from ...rules import (
@@ -31,21 +32,21 @@ log = logging.getLogger(__name__)
 
 
 def look_at_card(
-    run: Run, ctx: Tallying, boards: Boards, item: WorkItem, project: str, me: str | None
-) -> str:
-    """What the card's tag reveals first; else the move of a person's, sent to Conviso."""
-    tagged = _tagged_link(run, item)
+    run: Run, ctx: Tallying, boards: Boards, item: WorkItem, project: str, me: str | None,
+    links: Mapping[str, StoredLink],
+) -> str:  # fmt: skip
+    """What the card's tag reveals first; else the move of a person's, sent to Conviso.
+    ``links``: the links of the vulnerabilities the pass's cards are tagged with."""
+    tagged = _tagged_link(item, links)
     return _by_tag(run, ctx, item, project, me, tagged) or _reapply(
         run, ctx, boards, item, me, tagged
     )
 
 
-def _tagged_link(run: Run, item: WorkItem) -> StoredLink | None:
-    """The link of the vulnerability a card's ``conviso-vuln-<id>`` tag names (one read)."""
+def _tagged_link(item: WorkItem, links: Mapping[str, StoredLink]) -> StoredLink | None:
+    """The link of the vulnerability a card's ``conviso-vuln-<id>`` tag names."""
     vulnerability_id = tagged_vulnerability(parse_tags(item.fields.get(TAGS_FIELD)))
-    if vulnerability_id is None:
-        return None
-    return run.ctx.state.links.get(run.integration_id, vulnerability_id)
+    return None if vulnerability_id is None else links.get(vulnerability_id)
 
 
 def _by_tag(

@@ -1,5 +1,14 @@
 """End to end: the real function app in the development host, real Azurite queues and
-tables, and the Azure Boards and Conviso emulators, all over HTTP on 127.0.0.1."""
+tables, and the Azure Boards and Conviso emulators, all over HTTP on 127.0.0.1.
+
+Its fixtures are registered once, by ``tests/conftest.py``, for the whole session: one app
+host and one pair of emulators. A conftest that imported them again would define a second
+session fixture of the same name — a second host whose settings replace the first's in the
+process environment and the process-wide bootstrap context while the first one's queue
+workers keep running (the cause of tests acting on another test's emulators). A package
+that needs other settings (tests/auth, tests/browser, tests/property) overrides
+``app_host`` for the package; ``running_app`` restores the environment when it stops.
+"""
 
 from __future__ import annotations
 
@@ -244,7 +253,38 @@ def wait_until(check: Callable[[], Any], *, timeout: float = 15.0, interval: flo
 @pytest.fixture
 def sync(
     api: httpx.Client, boards: BoardsEmulator, conviso: ConvisoEmulator, app_host: DevHost
-) -> Sync:
+) -> Iterator[Sync]:
+    """A fresh integration on reset emulators; deleted when the test ends, so that its work
+    still queued (retries, a poison message's attempts) finds no integration and stops,
+    instead of acting on a later test's cards (the emulators reuse ids: vulnerability 1001,
+    work item #1) — and the timers of a later test run only that test's integrations."""
     boards.reset()
     conviso.reset()
-    return Sync(api, boards, conviso, app_host)
+    it = Sync(api, boards, conviso, app_host)
+    yield it
+    ctx = bootstrap.context()
+    ctx.state.integrations.delete(it.id)
+    ctx.configs.forget(it.id)
+    wait_until(lambda: settled(boards), timeout=120, interval=0.05)
+
+
+def queues_empty() -> bool:
+    """No message of either sync queue waiting or in flight (the approximate count of a
+    storage queue includes invisible messages, i.e. those a worker holds)."""
+    from azure.storage.queue import QueueClient
+
+    from sync_core.adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
+
+    for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE):
+        client = QueueClient.from_connection_string(os.environ["SYNC_STORAGE"], queue)
+        if client.get_queue_properties().approximate_message_count:
+            return False
+    return True
+
+
+def settled(boards: BoardsEmulator) -> bool:
+    """The app's work is over: no request the Boards emulator is still answering (a late
+    update), no hook delivery pending, no message queued or in flight."""
+    if any(r.status is None for r in boards.requests):
+        return False
+    return boards.wait_for_deliveries(0.0) and queues_empty()
