@@ -75,7 +75,7 @@ def running_app(
     os.environ.update(settings)
     bootstrap.reset()
     host = DevHost(
-        load_app(), port=0, concurrency=2, visibility_timeout=0.5, poll_interval=0.05,
+        load_app(), port=0, concurrency=2, visibility_timeout=0.5, poll_interval=0.2,
         timers=False, queues=queues,
     )  # fmt: skip
     host.start()

@@ -99,8 +99,12 @@ class FakeLinks:
     def get_many(
         self, integration_id: str, vulnerability_ids: Iterable[str]
     ) -> dict[str, StoredLink]:
-        found = {v: self.get(integration_id, v) for v in vulnerability_ids}
-        return {v: stored for v, stored in found.items() if stored is not None}
+        rows = {v: self.rows.get(self._fwd(integration_id, v)) for v in vulnerability_ids}
+        return {
+            v: StoredLink(row["link"], row["etag"])
+            for v, row in rows.items()
+            if row is not None and "link" in row
+        }
 
     def get_by_work_item(self, integration_id: str, work_item_id: int) -> StoredLink | None:
         reverse = self.rows.get((check_integration_id(integration_id), "w", str(work_item_id)))

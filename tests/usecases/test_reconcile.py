@@ -129,3 +129,38 @@ def test_a_persons_move_while_the_hooks_were_down_reaches_conviso(world: World) 
     assert report["boards_to_conviso"]["reapplied"] == 1
     assert world.conviso.issues["123"].status == "IN_PROGRESS"
     assert [m[:3] for m in world.conviso.mutations] == [("status", "123", "IN_PROGRESS")]
+
+
+def test_the_boards_pass_reads_the_links_of_its_cards_together_not_one_each(
+    world: World,
+) -> None:
+    """A first backfill's Boards pass looks at every card it just wrote: one link read per
+    card was most of its time after the creates (docs/performance.md, issue 20)."""
+    seed(world, *[str(n) for n in range(1, 31)])
+    asked: list[int] = []
+    single: list[str] = []
+    boards_pass = {"on": False}  # the pass begins with its first batch read of cards
+    links, boards = world.state.links, world.boards
+    many, one, items = links.get_many, links.get, boards.get_work_items
+
+    def counted_many(iid: str, ids: Any) -> Any:
+        wanted = list(ids)
+        asked.append(len(wanted))
+        return many(iid, wanted)
+
+    def counted_one(iid: str, vid: str) -> Any:
+        if boards_pass["on"]:
+            single.append(vid)
+        return one(iid, vid)
+
+    def read_cards(*args: Any, **kwargs: Any) -> Any:
+        boards_pass["on"] = True
+        return items(*args, **kwargs)
+
+    links.get_many, links.get = counted_many, counted_one  # type: ignore[method-assign]
+    boards.get_work_items = read_cards  # type: ignore[method-assign]
+    report = run(world)
+
+    assert report["boards_to_conviso"]["own_writes"] == 30
+    assert asked == [30]  # one batch (a chunk of cards is up to 200)
+    assert single == []
