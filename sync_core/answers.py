@@ -38,24 +38,10 @@ def _known(exc: Exception) -> func.HttpResponse | None:
         return error(exc.status, exc.code, exc.message)
     if isinstance(exc, InvalidKey | InvalidCursor):
         return error(400, "bad_request", str(exc))
-    if isinstance(exc, StateError) or _storage_unreachable(exc):
+    if isinstance(exc, StateError):  # storage down, busy or refusing us: the adapters say so
         log.warning("storage is not ready: %s", exc.__class__.__name__)
         return error(503, "unavailable", "storage is not available; try again")
     return None
-
-
-#: answers of a storage service that is there but cannot serve now
-_BUSY = frozenset({408, 429, 500, 502, 503, 504})
-
-
-def _storage_unreachable(exc: Exception) -> bool:
-    """Storage down, slow past its bounds (``STORAGE_LIMITS``) or busy: the caller may
-    try again, so a 503 rather than a 500. Its other refusals stay 500s: they are ours."""
-    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
-
-    if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return True
-    return isinstance(exc, HttpResponseError) and exc.status_code in _BUSY
 
 
 #: handler name -> what to do when it refuses a caller as unauthenticated (a 401):

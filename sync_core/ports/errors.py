@@ -28,6 +28,8 @@ per condition, and a fake of a port can raise exactly what the real adapter rais
     │   ├── StateConfigurationError      settings missing or malformed (never echoes a value)
     │   │   └── SecretsKeyError          SECRETS_KEY missing/malformed, or cannot open a secret
     │   ├── StaleEntity                  an ETag-guarded write lost: re-read and decide again
+    │   ├── StorageUnavailable           storage did not answer, timed out, or was busy
+    │   │                                (408/429/5xx): try again later
     │   ├── StoredDataInvalid            a stored row no longer validates
     │   └── (also ValueError: bad input, answered 400/413, never 500)
     │       ├── InvalidKey               a key Azure would refuse, caught before any call
@@ -259,6 +261,14 @@ class StaleEntity(StateError):
     The caller re-reads and decides again; this is how two workers racing on one link
     end with exactly one winner.
     """
+
+
+class StorageUnavailable(StateError):
+    """Table or Queue Storage did not answer (connection refused or dropped, a timeout past
+    ``STORAGE_LIMITS``) or answered busy (408, 429, 5xx). Nothing to fix: try again.
+
+    Any other refusal of storage's is not translated: it is a defect of ours, and reaches
+    the outer boundary (a 500 with its traceback logged, a message retried to poison)."""
 
 
 class StoredDataInvalid(StateError):

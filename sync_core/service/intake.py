@@ -116,12 +116,6 @@ def purge_event_ids(ctx: SyncContext, integration_id: str) -> int:
     except StateError as exc:
         log.warning("purging the event ids of %s failed (%s)", integration_id, type(exc).__name__)
         return 0
-    except Exception as exc:
-        # Outer boundary of housekeeping: the pass goes on whatever the purge raised, since
-        # azure-core's own errors (storage unreachable) reach here untranslated; anything
-        # that is not a StateError is logged with its type and traceback, never hidden.
-        log.exception("purging the event ids of %s failed (%s)", integration_id, type(exc).__name__)
-        return 0
 
 
 def load_integration(

@@ -172,11 +172,6 @@ def _newest(
                 return _outcome(match)
     except StateError as exc:  # the Overview shows what it has
         log.warning("overview: reading older deliveries failed (%s)", type(exc).__name__)
-    except Exception as exc:
-        # Outer boundary of a read-only page: it shows what it has whatever storage raised
-        # (azure-core's own errors reach here untranslated); the type and traceback are
-        # logged, so a bug is seen, not hidden.
-        log.exception("overview: reading older deliveries failed (%s)", type(exc).__name__)
     return None
 
 
@@ -217,16 +212,8 @@ def _poison(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
     for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE, RECONCILE_QUEUE):
         try:
             peeked = ctx.state.queues.peek_poison(queue, _POISON_PEEK)
-        except StateError as exc:
+        except StateError as exc:  # a poison queue not created yet holds nothing (adapter)
             log.info("overview: peeking %s-poison failed (%s)", queue, type(exc).__name__)
-            peeked = []
-        except Exception as exc:
-            # Outer boundary of a read-only page: a queue not created yet holds nothing, and
-            # azure-core's "not found" reaches here untranslated; the type is logged (with
-            # the traceback, so a bug is not hidden) and the count is what was read.
-            log.warning(
-                "overview: peeking %s-poison failed (%s)", queue, type(exc).__name__, exc_info=True
-            )
             peeked = []
         capped = capped or len(peeked) >= _POISON_PEEK
         by_queue[queue] = sum(

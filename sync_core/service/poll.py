@@ -19,6 +19,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from ..ports import StateError
 from ..rules import Level
 from .context import SyncContext
 from .intake import load_integration
@@ -96,9 +97,9 @@ def _keep_failure(ctx: SyncContext, integration_id: str, reason: str) -> None:
         hour = ctx.clock().strftime("%Y%m%d%H")
         if ctx.state.events.first_time(integration_id, "poll-failed", f"{hour}:{reason[:100]}"):
             ctx.record(integration_id, Level.ERROR, f"Conviso poll failed: {reason}", reason="poll")
-    except Exception as exc:
-        # Storage itself failed (azure-core's errors reach here untranslated): nothing can
-        # be kept, so the log, by the error's type, is all there is.
+    except StateError as exc:
+        # Storage itself failed: nothing can be kept, so the log, by the error's type, is
+        # all there is.
         log.warning("poll failure of %s not kept: %s", integration_id, type(exc).__name__)
 
 

@@ -20,6 +20,8 @@ from sync_core.adapters.state import (
     state_from_settings,
     storage_clients,
 )
+from sync_core.adapters.state.counting import OperationCounts
+from sync_core.adapters.state.table import Table
 from sync_core.answers import guarded
 
 #: Azurite's published development account key (not a secret)
@@ -134,8 +136,10 @@ def test_a_hung_storage_call_fails_within_its_bounds_and_answers_503(
         )
         tables, queues = storage_clients({"SYNC_STORAGE": conn})
 
-        def webhook(req: object) -> object:
-            tables.get_table_client("events").create_entity({"PartitionKey": "p", "RowKey": "r"})
+        events = Table(tables.get_table_client("events"), OperationCounts())
+
+        def webhook(req: object) -> object:  # an insert through the adapter (R9's first_time)
+            events.insert({"PartitionKey": "p", "RowKey": "r"})
             return None
 
         answer = guarded(webhook)(None)  # type: ignore[arg-type]

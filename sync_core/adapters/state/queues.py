@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import (
     QueueClient,
     QueueMessage,
@@ -38,7 +38,7 @@ from sync_core.ports.constants import (
 from sync_core.ports.data import PoisonMessage
 
 from .counting import Operation, OperationCounts
-from .errors import EntityTooLarge
+from .errors import EntityTooLarge, storage_call
 
 __all__ = [
     "INBOUND_QUEUE",
@@ -101,7 +101,8 @@ class QueueGateway:
         for name in names:
             for queue in (_check_name(name), poison_queue(name)):
                 try:
-                    self._service.create_queue(queue)
+                    with storage_call(queue):
+                        self._service.create_queue(queue)
                     logger.info("created queue %s", queue)
                 except ResourceExistsError:
                     pass
@@ -125,14 +126,21 @@ class QueueGateway:
         client = self._encoded(_check_name(queue_name))
         self._counts.add(Operation.MESSAGE_SENT)
         visibility = int(delay.total_seconds()) if delay else None
-        return str(client.send_message(text, visibility_timeout=visibility).id)
+        with storage_call(queue_name):
+            return str(client.send_message(text, visibility_timeout=visibility).id)
 
     def peek_poison(self, queue_name: str, limit: int = _MAX_PEEK) -> list[PoisonMessage]:
-        """Up to ``limit`` (≤ 32) poison messages, without taking them off the queue."""
+        """Up to ``limit`` (≤ 32) poison messages, without taking them off the queue; none
+        when the poison queue does not exist yet (the host creates it with its first one)."""
         if not 1 <= limit <= _MAX_PEEK:
             raise ValueError(f"limit must be 1-{_MAX_PEEK}")
         self._counts.add(Operation.MESSAGE_READ)
-        peeked = self._raw(poison_queue(queue_name)).peek_messages(max_messages=limit)
+        name = poison_queue(queue_name)
+        try:
+            with storage_call(name):
+                peeked = self._raw(name).peek_messages(max_messages=limit)
+        except ResourceNotFoundError:
+            return []
         return [self._poison(m) for m in peeked]
 
     def replay_poison(self, queue_name: str, *, integration_id: str | None = None) -> int:
@@ -144,37 +152,51 @@ class QueueGateway:
         """
         poison = self._raw(poison_queue(queue_name))
         target = self._raw(_check_name(queue_name))
-        moved = 0
         skipped: list[QueueMessage] = []
         try:
-            for _ in range(_MAX_REPLAY_ROUNDS):
-                self._counts.add(Operation.MESSAGE_READ)
-                batch = list(
-                    poison.receive_messages(
-                        messages_per_page=_MAX_PEEK,
-                        max_messages=_MAX_PEEK,
-                        visibility_timeout=_REPLAY_VISIBILITY,
-                    )
-                )
-                if not batch:
-                    break
-                for message in batch:
-                    if integration_id is not None and not self._belongs(message, integration_id):
-                        skipped.append(message)
-                        continue
-                    self._counts.add(Operation.MESSAGE_SENT)
-                    target.send_message(message.content)
-                    self._counts.add(Operation.MESSAGE_DELETED)
-                    poison.delete_message(message)
-                    moved += 1
+            with storage_call(poison.queue_name):
+                moved = self._move(poison, target, integration_id, skipped)
         finally:
-            for message in skipped:
-                self._counts.add(Operation.MESSAGE_UPDATED)
-                poison.update_message(message, visibility_timeout=0)
+            with storage_call(poison.queue_name):
+                for message in skipped:
+                    self._counts.add(Operation.MESSAGE_UPDATED)
+                    poison.update_message(message, visibility_timeout=0)
         logger.info("replayed %s messages from %s", moved, poison.queue_name)
         return moved
 
     # ------------------------------------------------------------------ helpers
+
+    def _move(
+        self,
+        poison: QueueClient,
+        target: QueueClient,
+        integration_id: str | None,
+        skipped: list[QueueMessage],
+    ) -> int:
+        """Send each poison message (of ``integration_id``, if given) to ``target``, then
+        delete it; the others are put in ``skipped``. How many moved."""
+        moved = 0
+        for _ in range(_MAX_REPLAY_ROUNDS):
+            self._counts.add(Operation.MESSAGE_READ)
+            batch = list(
+                poison.receive_messages(
+                    messages_per_page=_MAX_PEEK,
+                    max_messages=_MAX_PEEK,
+                    visibility_timeout=_REPLAY_VISIBILITY,
+                )
+            )
+            if not batch:
+                break
+            for message in batch:
+                if integration_id is not None and not self._belongs(message, integration_id):
+                    skipped.append(message)
+                    continue
+                self._counts.add(Operation.MESSAGE_SENT)
+                target.send_message(message.content)
+                self._counts.add(Operation.MESSAGE_DELETED)
+                poison.delete_message(message)
+                moved += 1
+        return moved
 
     def _encoded(self, name: str) -> QueueClient:
         client = self._senders.get(name)

@@ -2,7 +2,8 @@
 
 Every store talks to Table Storage only through :class:`Table`, so the limits of
 :mod:`.limits` are checked before each request, each request is counted, and the SDK's
-exceptions become this layer's (:class:`StaleEntity`) at one place.
+exceptions become this layer's (:class:`StaleEntity`, :class:`StorageUnavailable`) at one
+place.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableEntity, TableTransactionError, UpdateMode
 
 from .counting import Operation, OperationCounts
-from .errors import StaleEntity, StoredDataInvalid
+from .errors import StaleEntity, StoredDataInvalid, storage_call
 from .limits import check_entity, check_key
 
 __all__ = ["MAX_BATCH", "Table", "etag_of"]
@@ -59,7 +60,8 @@ class Table:
     def ensure(self) -> None:
         """Create the table if needed (idempotent; a no-op when it exists)."""
         try:
-            self._client.create_table()
+            with storage_call(self.name):
+                self._client.create_table()
             logger.info("created table %s", self.name)
         except ResourceExistsError:
             pass
@@ -69,7 +71,8 @@ class Table:
         check_key(row_key, what="RowKey")
         self._counts.add(Operation.READ)
         try:
-            return self._client.get_entity(partition_key, row_key)
+            with storage_call(self.name):
+                return self._client.get_entity(partition_key, row_key)
         except ResourceNotFoundError:
             return None
 
@@ -78,7 +81,8 @@ class Table:
         check_entity(entity)
         self._counts.add(Operation.INSERT)
         try:
-            return str(self._client.create_entity(dict(entity))["etag"])
+            with storage_call(self.name):
+                return str(self._client.create_entity(dict(entity))["etag"])
         except ResourceExistsError:
             return None
 
@@ -87,12 +91,13 @@ class Table:
         check_entity(entity)
         self._counts.add(Operation.UPDATE)
         try:
-            meta = self._client.update_entity(
-                dict(entity),
-                mode=UpdateMode.REPLACE,
-                etag=etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
+            with storage_call(self.name):
+                meta = self._client.update_entity(
+                    dict(entity),
+                    mode=UpdateMode.REPLACE,
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
         except (ResourceModifiedError, ResourceNotFoundError) as exc:
             raise StaleEntity(
                 f"{self.name}: row {entity['RowKey']!r} changed since it was read"
@@ -103,7 +108,8 @@ class Table:
         """Unconditional write (REPLACE): for rows only one writer owns."""
         check_entity(entity)
         self._counts.add(Operation.UPDATE)
-        return str(self._client.upsert_entity(dict(entity), mode=UpdateMode.REPLACE)["etag"])
+        with storage_call(self.name):
+            return str(self._client.upsert_entity(dict(entity), mode=UpdateMode.REPLACE)["etag"])
 
     def delete(self, partition_key: str, row_key: str, *, etag: str | None = None) -> None:
         """Delete a row (missing is fine); with ``etag``, only if unchanged (else StaleEntity)."""
@@ -111,12 +117,14 @@ class Table:
         check_key(row_key, what="RowKey")
         self._counts.add(Operation.DELETE)
         if etag is None:
-            self._client.delete_entity(partition_key, row_key)
+            with storage_call(self.name):
+                self._client.delete_entity(partition_key, row_key)
             return
         try:
-            self._client.delete_entity(
-                partition_key, row_key, etag=etag, match_condition=MatchConditions.IfNotModified
-            )
+            with storage_call(self.name):
+                self._client.delete_entity(
+                    partition_key, row_key, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
         except ResourceModifiedError as exc:
             raise StaleEntity(f"{self.name}: row {row_key!r} changed since it was read") from exc
 
@@ -135,9 +143,14 @@ class Table:
             select=list(select) if select else None,
             results_per_page=page_size,
         ).by_page()
-        for page in pages:
+        while True:
+            with storage_call(self.name):  # each page is one request, made by next()
+                page = next(pages, None)
+                rows = None if page is None else list(page)
+            if rows is None:
+                return
             self._counts.add(Operation.QUERY)
-            yield from page
+            yield from rows
 
     def transact(self, operations: Sequence[tuple[Any, ...]]) -> list[Mapping[str, Any]]:
         """One atomic entity-group transaction (same partition, ≤ 100 operations).
@@ -155,7 +168,8 @@ class Table:
                 check_entity(operation[1])
         self._counts.add(Operation.TRANSACTION)
         try:
-            return list(self._client.submit_transaction(list(operations)))
+            with storage_call(self.name):
+                return list(self._client.submit_transaction(list(operations)))
         except TableTransactionError as exc:
             # azure-data-tables documents ``error_code`` (an ivar) but sets it after
             # construction (_error._decode_error), so its type declares no such attribute.

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from ...ports import INBOUND_QUEUE, OUTBOUND_QUEUE, RECONCILE_QUEUE
+from ...ports import INBOUND_QUEUE, OUTBOUND_QUEUE, RECONCILE_QUEUE, StateError
 from ...rules import Level
 from ..context import SyncContext
 from ..errors import InvalidInput
@@ -77,9 +77,9 @@ def storage_health(ctx: SyncContext) -> tuple[bool, str]:
     """Whether Table Storage answers a cheap read (no remote service is called)."""
     try:
         ctx.state.integrations.list_ids()
-    except Exception as exc:
-        # The health probe's outer boundary: it must answer "unhealthy" whatever storage
-        # raised (azure-core's own errors reach here untranslated), and logs the type.
+    except StateError as exc:
+        # Storage down, busy, or refusing the app's credentials (translated at the adapter
+        # boundary): "unhealthy", with the type logged. Anything else is a defect: a 500.
         log.warning("health: storage did not answer (%s)", exc.__class__.__name__)
         return False, "storage did not answer"
     return True, "ok"

@@ -10,6 +10,7 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
+from ...ports import StateError
 from ...rules import Level
 from ..context import SyncContext
 
@@ -110,9 +111,9 @@ def record_refused_call(ctx: SyncContext, integration_id: str, source: str, mess
             "in the integration's GET)",
             reason=f"refused_{reason}",
         )
-    except Exception as exc:
-        # Outer boundary of a refused webhook call: the 401 stands whatever recording it
-        # raised (storage down included); the type is logged, no delivery can be written.
+    except StateError as exc:
+        # The 401 stands when storage cannot record the refusal (down, busy); the type is
+        # logged, no delivery can be written.
         log.warning("recording a refused %s call failed (%s)", source, type(exc).__name__)
 
 
