@@ -78,10 +78,10 @@ def console_session(req: func.HttpRequest) -> func.HttpResponse:
 @guarded
 def console_discovery(req: func.HttpRequest) -> func.HttpResponse:
     """Projects, teams, boards, types, states with credentials from the body (stores nothing)."""
-    from sync_core.service.setup import discover
+    from sync_core.service.setup import discover_for_console
 
     _admin(req)
-    return ok(discover(ctx(), dict(req.headers), body(req)))
+    return ok(discover_for_console(ctx(), dict(req.headers), body(req)))
 
 
 @bp.route(

@@ -12,24 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ports import ConvisoAuthError, ConvisoError, ConvisoUnavailable
 from .context import SyncContext
-from .errors import ServiceError
 from .intake import load_integration
+from .refusals import conviso_answers
 
-__all__ = ["MAX_ASSETS", "ConvisoRefused", "list_assets"]
+__all__ = ["MAX_ASSETS", "list_assets"]
 
 PAGE_SIZE = 100
 MAX_ASSETS = 1000
-
-
-class ConvisoRefused(ServiceError):
-    """Conviso said no, or did not answer; the status says which."""
-
-    def __init__(self, message: str, *, status: int, code: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
 
 
 def list_assets(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
@@ -38,7 +28,7 @@ def list_assets(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
     client = ctx.conviso_for(integration_id, config)
     items: list[dict[str, Any]] = []
     page, pages = 1, 1
-    try:
+    with conviso_answers():
         while page <= pages and len(items) < MAX_ASSETS:
             found, pages = client.list_assets_page(
                 config.conviso.company_id, page=page, limit=PAGE_SIZE
@@ -47,14 +37,6 @@ def list_assets(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
             if not found:
                 break
             page += 1
-    except ConvisoAuthError as exc:
-        raise ConvisoRefused(str(exc), status=424, code="conviso_auth") from exc
-    except ConvisoUnavailable as exc:
-        raise ConvisoRefused(
-            f"Conviso is not answering now ({exc}); try again", status=503, code="unavailable"
-        ) from exc
-    except ConvisoError as exc:
-        raise ConvisoRefused(str(exc)[:500], status=424, code="conviso_refused") from exc
     items.sort(key=lambda a: (a["name"].casefold(), a["id"]))
     truncated = len(items) >= MAX_ASSETS and page <= pages
     return {"path": "assets", "items": items[:MAX_ASSETS], "truncated": truncated}

@@ -4,67 +4,24 @@ types and their states with categories). Lists are read to their end by the clie
 come 100 at a time).
 
 Read-only and answered as plain JSON lists from the Azure DevOps client. Azure DevOps'
-refusals keep their meaning for the caller (``azure_devops_answers``): a project that does
+refusals keep their meaning for the caller (``refusals.azure_devops_answers``): a project that does
 not exist is a 404 with Azure DevOps' own message, never a 500.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from ..ports import (
-    AuthenticationError,
-    AzureDevOpsError,
     Boards,
-    ConfigurationError,
-    TransientError,
 )
 from .context import SyncContext
-from .errors import InvalidInput, ServiceError
+from .errors import InvalidInput
 from .intake import load_integration
+from .refusals import azure_devops_answers
 
-__all__ = ["AzureDevOpsRefused", "azure_devops_answers", "discover"]
-
-
-class AzureDevOpsRefused(ServiceError):
-    """Azure DevOps said no; the status keeps its meaning, the message is its own."""
-
-    def __init__(self, message: str, *, status: int, code: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
-@contextmanager
-def azure_devops_answers() -> Iterator[None]:
-    """Translate the client's errors for an admin caller (PRODUCT.md §4).
-
-    A 400/404 keeps its status; refused credentials are the integration's, not the
-    caller's, so they are a 424 (the dependency failed), as is any other refusal; a busy
-    or unreachable service is a 503 to try again.
-    """
-    try:
-        yield
-    except AuthenticationError as exc:
-        raise AzureDevOpsRefused(
-            f"Azure DevOps refused this integration's credentials: {exc.message}",
-            status=424,
-            code="azure_devops_auth",
-        ) from exc
-    except ConfigurationError as exc:
-        status = exc.status if exc.status in (400, 404) else 424
-        code = {400: "bad_request", 404: "not_found"}.get(status, "azure_devops_refused")
-        raise AzureDevOpsRefused(exc.message, status=status, code=code) from exc
-    except TransientError as exc:
-        raise AzureDevOpsRefused(
-            f"Azure DevOps is not answering now ({exc.message}); try again",
-            status=503,
-            code="unavailable",
-        ) from exc
-    except AzureDevOpsError as exc:
-        raise AzureDevOpsRefused(exc.message, status=424, code="azure_devops_refused") from exc
+__all__ = ["discover"]
 
 
 def _projects(client: Boards, *_: str) -> Any:

@@ -23,9 +23,9 @@ from ..ports import Boards, Project, Subscription
 from ..rules import IntegrationConfig, Level
 from .check import hook_fields
 from .context import SyncContext
-from .discovery import azure_devops_answers
 from .errors import InvalidInput
 from .intake import load_integration
+from .refusals import azure_devops_answers
 
 __all__ = [
     "PUBLIC_BASE_URL_SETTING",

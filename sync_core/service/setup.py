@@ -18,44 +18,22 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..edge import BadRequest, Unauthorized, check_body
-from ..errors import AnsweredError
 from ..ports import (
-    AuthenticationError,
-    AzureDevOpsError,
     Boards,
-    ConfigurationError,
     Identity,
 )
 from ..rules import AuthConfig, IntegrationConfig, InvalidIntegrationId, check_integration_id
 from .admin import _validation_message
 from .context import SyncContext
 from .errors import InvalidInput
+from .refusals import Refused, azure_devops_answers
 
-__all__ = ["check_admin_key", "connection_status", "discover"]
+__all__ = ["check_admin_key", "connection_status", "discover_for_console"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 What = Literal["connection", "projects", "teams", "boards", "board", "areas", "types", "states"]
-
-
-class AzureDevOpsRefused(AnsweredError):
-    """Azure DevOps refused the credentials: not the admin key (that is ``unauthorized``)."""
-
-    status = 401
-    code = "azure_devops_auth"
-
-
-class AzureDevOpsRejected(AnsweredError):
-    """Azure DevOps answered a 4xx about what was asked (its own message is kept)."""
-
-    status = 400
-    code = "azure_devops_rejected"
-
-
-class AzureDevOpsUnavailable(AnsweredError):
-    status = 503
-    code = "unavailable"
 
 
 class DiscoveryRequest(BaseModel):
@@ -178,28 +156,17 @@ def _account(who: Identity) -> str:
     return who.name or who.id or "unknown"
 
 
-def _ask_boards(call: Callable[[], T]) -> T:
-    """One Azure DevOps read; its refusals become answers that keep its own message."""
-    try:
-        return call()
-    except AuthenticationError as exc:
-        raise AzureDevOpsRefused(f"Azure DevOps refused the credentials: {exc}") from None
-    except ConfigurationError as exc:
-        raise AzureDevOpsRejected(f"Azure DevOps: {exc}") from None
-    except AzureDevOpsError as exc:
-        raise AzureDevOpsUnavailable(f"Azure DevOps did not answer usefully: {exc}") from None
-    except OSError as exc:
-        why = f"Azure DevOps did not answer ({type(exc).__name__})"
-        raise AzureDevOpsUnavailable(why) from None
-
-
-def discover(ctx: SyncContext, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """Projects, teams, boards (columns, lanes), types or states: ``{"items": ...}``."""
+def discover_for_console(
+    ctx: SyncContext, headers: dict[str, str], body: bytes
+) -> dict[str, Any]:
+    """Projects, teams, boards (columns, lanes), types or states: ``{"items": ...}``. The
+    credentials are the caller's own (typed in the console), so a refusal of them is a 401."""
     request = _parse(headers, body)
     iid, config = _connection(ctx, request)
-    reader = _listing(_ask_boards(lambda: ctx.boards_for(iid, config)), request)
+    with azure_devops_answers("caller"):
+        items = _listing(ctx.boards_for(iid, config), request)()
     log.info("discovery of %s for integration %s", request.what, iid)
-    return {"what": request.what, "items": _ask_boards(reader)}
+    return {"what": request.what, "items": items}
 
 
 def connection_status(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
@@ -217,8 +184,8 @@ def connection_status(ctx: SyncContext, integration_id: str) -> dict[str, Any]:
         "account": None,
     }
     try:
-        boards = ctx.boards_for(integration_id, config)
-        answer["account"] = _account(_ask_boards(boards.check_connection))
-    except AnsweredError as exc:
+        with azure_devops_answers():
+            answer["account"] = _account(ctx.boards_for(integration_id, config).check_connection())
+    except Refused as exc:
         answer["account_error"] = exc.message
     return answer

@@ -100,7 +100,7 @@ def test_discovery_with_a_bad_integration_id_is_still_a_400_naming_it() -> None:
 
     from sync_core.service.context import SyncContext
     from sync_core.service.errors import InvalidInput
-    from sync_core.service.setup import discover
+    from sync_core.service.setup import discover_for_console
 
     def unused(*_: object) -> Never:
         raise AssertionError("nothing is asked before the id is checked")
@@ -108,6 +108,6 @@ def test_discovery_with_a_bad_integration_id_is_still_a_400_naming_it() -> None:
     ctx = SyncContext(state=cast(ports.State, None), boards_for=unused, conviso_for=unused)
     body = json.dumps({"what": "projects", "integration": "a/b"}).encode()
     with pytest.raises(InvalidInput) as refused:
-        discover(ctx, {"content-type": "application/json"}, body)
+        discover_for_console(ctx, {"content-type": "application/json"}, body)
     assert refused.value.status == 400 and refused.value.code == "bad_request"
     assert refused.value.message.startswith("integration id 'a/b' must be")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from ...ports import MAX_BATCH_IDS, Boards, StoredLink, WorkItem
 from ...rules import parse_tags
 from ...rules.vocabulary import CONVISO_TAG, TAGS_FIELD, tagged_vulnerability
-from ..discovery import azure_devops_answers
+from ..refusals import azure_devops_answers
 from .boards_card import look_at_card
 from .job import BOARDS_MARK, Run, Tallying
 from .report import BoardsPassReport, iso

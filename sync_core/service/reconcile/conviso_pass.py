@@ -15,16 +15,14 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from ...ports import ConvisoAuthError, ConvisoError
 from ...rules import Level, Vulnerability, route_for
 from ..backfill import Progress, clear_cursor, load_cursor, save_cursor
-from ..discovery import AzureDevOpsRefused
+from ..refusals import conviso_answers
 from .conviso_apply import apply_change
 from .dry_run import dry_summary, plan_change
 from .job import CONVISO_MARK, TRANSIENT, Run, Tallying
@@ -55,26 +53,11 @@ def conviso_pass(run: Run) -> ConvisoPassReport:
     # the pages of a dead backfill count towards the watermark
     resumed = progress.resumed.newest if progress.resumed is not None else None
     walk = _Walk(Tallying.around(run.ctx), progress, resumed)
-    with _conviso_answers():
+    with conviso_answers():
         _list_and_apply(run, walk, since)
     if run.dry_run:
         return dry_summary(walk.seen, iso(since), walk.outcomes)
     return _report(run, walk, since)
-
-
-@contextmanager
-def _conviso_answers() -> Iterator[None]:
-    """A listing Conviso refused is the run's answer: 424 for the key, 503 otherwise."""
-    try:
-        yield
-    except ConvisoAuthError as exc:
-        raise AzureDevOpsRefused(
-            f"Conviso refused this integration's API key: {exc}", status=424, code="conviso_auth"
-        ) from exc
-    except ConvisoError as exc:
-        raise AzureDevOpsRefused(
-            f"Conviso could not be read ({exc}); try again", status=503, code="unavailable"
-        ) from exc
 
 
 def _list_and_apply(run: Run, walk: _Walk, since: datetime | None) -> None:

@@ -18,7 +18,7 @@ from ...rules import (
     work_item_view,
 )
 from ...rules.decisions import OutboundDecision
-from ..discovery import azure_devops_answers
+from ..refusals import azure_devops_answers
 from .job import Run, Tallying
 from .report import ConvisoPassReport
 
