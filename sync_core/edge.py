@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .adapters.azure_devops.payloads import WorkItemUpdatedEvent
 from .errors import AnsweredError
+from .hook_payload import WorkItemUpdatedEvent
 from .rules import BoardChange, Vulnerability, WebhookConfig, is_status_move
 from .rules.vocabulary import tagged_vulnerability
 
@@ -329,7 +329,7 @@ def board_change_from_hook(document: Any) -> BoardChange | None:
 
     ``None`` for other event types (acknowledged, nothing to do). The payload model and
     its quirks (``resource.id`` is the update number; the sample's ``workItemId`` is 0)
-    live with the Azure DevOps adapter: :class:`WorkItemUpdatedEvent`.
+    live in :mod:`sync_core.hook_payload` (:class:`WorkItemUpdatedEvent`).
     """
     return parse_boards_hook(document).change
 

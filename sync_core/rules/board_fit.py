@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .models import BoardLayout, Route
 from .position import position_fields, read_position
-from .targets import target_of
+from .targets import claimed_columns, target_of
 from .vocabulary import MAPPABLE_STATUSES, STATE_FIELD, VANISHED, ConvisoStatus
 
 __all__ = ["route_problems"]
@@ -43,6 +43,24 @@ def _target_problems(route: Route, layout: BoardLayout) -> list[str]:
     return problems
 
 
+def _no_free_column(route: Route, layout: BoardLayout, status: ConvisoStatus) -> str | None:
+    """A state-only target whose every column stands for another status: a card already in
+    one of them cannot be moved to a position of the status's own, so it would read back as
+    the other status (found by the property test of R5/R8)."""
+    target = target_of(route, layout, status)
+    if target is None or target.column is not None or target.state is None:
+        return None
+    wit = route.work_item_type
+    columns = [c.name for c in layout.columns if c.state_mappings.get(wit) == target.state]
+    claimed = claimed_columns(route, layout, besides=status)
+    if not columns or any(name not in claimed for name in columns):
+        return None
+    return (
+        f"status_map.{status.value}: every column of state '{target.state}' stands for another "
+        "status; give it a column of its own"
+    )
+
+
 def _unsettled(route: Route, layout: BoardLayout) -> list[str]:
     """Targets that would read back as another status: the two sides would never settle."""
     problems: list[str] = []
@@ -50,6 +68,9 @@ def _unsettled(route: Route, layout: BoardLayout) -> list[str]:
     for status in MAPPABLE_STATUSES:
         if target_of(route, layout, status) is None:
             continue
+        crowded = _no_free_column(route, layout, status)
+        if crowded is not None:
+            problems.append(crowded)
         fields = position_fields(route, layout, status, None)
         state = fields.get(STATE_FIELD)
         column = fields.get(layout.column_field) or next(

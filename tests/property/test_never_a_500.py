@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localdev.boards_emulator import BoardsEmulator
-from sync_core.adapters.azure_devops.payloads import WorkItemUpdatedEvent
 from sync_core.edge import AssessmentInfo, sign_conviso
+from sync_core.hook_payload import WorkItemUpdatedEvent
 from sync_core.rules import IntegrationConfig, Vulnerability
 from sync_core.service.setup import DiscoveryRequest
 from tests.harness import EVENT_SECRET, HOOK_TOKEN, example_config

@@ -57,6 +57,21 @@ PROBLEMS = [
     pytest.param(
         {"work_item_type": "Epic"}, {}, "has no state for 'Epic'", id="type-not-on-this-board"
     ),
+    pytest.param(
+        # both columns of state Active are other statuses' targets: a card in Testing written
+        # to AWAITING_VALIDATION (state Active) would stay there and read as IN_PROGRESS
+        {
+            "status_map": {
+                "IDENTIFIED": {"state": "New"},
+                "IN_PROGRESS": {"column": "Testing"},
+                "FIX_ACCEPTED": {"column": "Active"},
+                "AWAITING_VALIDATION": {"state": "Active"},
+            }
+        },
+        {},
+        "AWAITING_VALIDATION: every column of state 'Active' stands for another status",
+        id="state-only-target-with-no-column-of-its-own",
+    ),
 ]
 
 

@@ -26,8 +26,10 @@ SHARED = {
     # the root of errors with an HTTP meaning (``AnsweredError``): no I/O, no imports
     "sync_core.errors",
     # request-body checks and the typed inbound events the webhooks hand the intake;
-    # no I/O (see the lead's note in the issue 19 report about its payload import)
+    # no I/O, and no adapter either (``test_the_edge_imports_no_adapter``)
     "sync_core.edge",
+    # the service-hook payload the edge parses (pydantic and the rules only)
+    "sync_core.hook_payload",
 }
 FORBIDDEN_TOP = {"localdev", "blueprints", "function_app"}
 
@@ -126,3 +128,12 @@ def test_the_scan_allows_rules_ports_and_own_modules(tmp_path: Path) -> None:
         "from ..rules import Level\nfrom .context import SyncContext\nfrom ..errors import X\n"
     )
     assert violations(module, tmp_path) == []
+
+
+@pytest.mark.parametrize("leaf", sorted(SHARED), ids=lambda name: name)
+def test_the_shared_leaves_import_no_adapter(leaf: str) -> None:
+    """The service may import the shared leaves, so they must not reach an adapter for it."""
+    path = ROOT / (leaf.replace(".", "/") + ".py")
+    found = imported_modules(path)
+    bad = [f"{line}: {m}" for line, m in found if m.startswith("sync_core.adapters")]
+    assert bad == [], f"{leaf} imports an adapter: {bad}"

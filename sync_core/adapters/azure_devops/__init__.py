@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sync_core.hook_payload import WorkItemUpdatedEvent  # parsed at the edge; kept here too
+
 from .auth import Auth, BearerTokenAuth, PatAuth
 from .client import (
     API_VERSION,
@@ -34,7 +36,6 @@ from .models import (
     WorkItemStateInfo,
     WorkItemTypeInfo,
 )
-from .payloads import WorkItemUpdatedEvent
 from .transport import RetryPolicy
 
 __all__ = [
