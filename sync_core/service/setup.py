@@ -13,15 +13,12 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..edge import BadRequest, Unauthorized, check_body
-from ..ports import (
-    Boards,
-    Identity,
-)
+from ..ports import Boards, Identity
 from ..rules import AuthConfig, IntegrationConfig, InvalidIntegrationId, check_integration_id
 from .admin import _validation_message
 from .context import SyncContext
@@ -32,7 +29,6 @@ __all__ = ["check_admin_key", "connection_status", "discover_for_console"]
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 What = Literal["connection", "projects", "teams", "boards", "board", "areas", "types", "states"]
 
 
