@@ -7,6 +7,7 @@ from __future__ import annotations
 from sync_core import bootstrap
 from sync_core.service.poll import poll
 from sync_core.service.reconcile import LEASE
+from tests.harness import forget_other_integrations
 
 from .conftest import Sync, ran, wait_until
 
@@ -20,9 +21,9 @@ def _card(sync: Sync, issue: str) -> dict:
 def _quiet(sync: Sync) -> bool:
     """No earlier test's work still in flight: the emulators reuse ids (vulnerability 1001,
     work item #1), so a straggler would act on this test's card."""
-    from tests.harness import queues_empty
+    from tests.harness import settled
 
-    return all(r.status is not None for r in sync.boards.requests) and queues_empty()
+    return settled(sync.boards)
 
 
 def test_the_poll_timer_carries_a_conviso_change_nobody_sent(sync: Sync) -> None:
@@ -30,6 +31,9 @@ def test_the_poll_timer_carries_a_conviso_change_nobody_sent(sync: Sync) -> None
     sync.configure()
     issue = sync.seed()
     ran(sync)  # the first card, and the watermark
+    # nothing of the reconcile's still in flight: only the poll may carry the change
+    wait_until(lambda: _quiet(sync), timeout=60)
+    forget_other_integrations(sync)  # the timer polls every integration there is
     sync.conviso.store.change_status(issue, "IN_PROGRESS", reason="dev", source="user")
     sync.host.run_timer("conviso_poll_timer")  # no event is sent: Conviso has no webhooks
     wait_until(lambda: _card(sync, issue)["fields"]["System.State"] == "Active", timeout=30)
