@@ -27,6 +27,7 @@ from localdev.azurite import start_azurite
 from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
 from localdev.devhost import DevHost, load_app
+from localdev.example_config import example_configuration
 
 INTEGRATION = "demo"
 COMPANY = "77"
@@ -92,45 +93,10 @@ VULNERABILITIES: list[dict[str, Any]] = [
 
 def integration_config(boards: BoardsEmulator) -> dict[str, Any]:
     """PRODUCT.md §4's example configuration, pointed at the emulators."""
-    return {
-        "organization": boards.organization,
-        "auth": {"mode": "pat", "pat": boards.pat},
-        "conviso": {
-            "company_id": COMPANY,
-            "api_key": CONVISO_KEY,
-            "portal_url": "https://app.convisoappsec.com",
-        },
-        "event_secret": EVENT_SECRET,
-        "webhook": {"token": HOOK_TOKEN, "basic_username": "boards", "basic_password": "pw"},
-        "severity_policy": ["MEDIUM", "HIGH", "CRITICAL"],
-        "severity_map": {"LOW": 4, "MEDIUM": 3, "HIGH": 2, "CRITICAL": 1},
-        "routes": [
-            {
-                "default": True,
-                "project": "Fabrikam",
-                "team": "Fabrikam Team",
-                "board": "Issues",
-                "work_item_type": "Bug",
-                "lane": None,
-                "status_map": {
-                    "IDENTIFIED": {"state": "New"},
-                    "IN_PROGRESS": {"state": "Active"},
-                    "AWAITING_VALIDATION": {"column": "Testing"},
-                    "RISK_ACCEPTED": {"state": "Risk Accepted"},
-                    "FALSE_POSITIVE": {"state": "Closed"},
-                },
-            },
-            {
-                "asset_id": "45",
-                "project": "Payments",
-                "team": "Payments Team",
-                "board": "Bugs",
-                "work_item_type": "Bug",
-                "lane": "Security",
-                "status_map": {"IDENTIFIED": {"column": "Triage"}},
-            },
-        ],
-    }
+    return example_configuration(
+        boards, company=COMPANY, api_key=CONVISO_KEY, event_secret=EVENT_SECRET,
+        hook_token=HOOK_TOKEN, portal_url="https://app.convisoappsec.com",
+    )  # fmt: skip
 
 
 @contextmanager

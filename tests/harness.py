@@ -16,7 +16,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,6 +28,7 @@ from localdev.azurite import Azurite
 from localdev.boards_emulator import BoardsEmulator
 from localdev.conviso_emulator import ConvisoEmulator
 from localdev.devhost import DevHost, load_app
+from localdev.example_config import example_configuration
 from sync_core import bootstrap
 from sync_core.edge import sign_conviso
 
@@ -107,46 +108,11 @@ def api(app_host: DevHost) -> Iterator[httpx.Client]:
 
 
 def example_config(boards: BoardsEmulator, **changes: Any) -> dict[str, Any]:
-    """PRODUCT.md §4's example, pointed at the emulators."""
-    config: dict[str, Any] = {
-        "organization": boards.organization,
-        "auth": {"mode": "pat", "pat": boards.pat},
-        "conviso": {
-            "company_id": COMPANY,
-            "api_key": CONVISO_KEY,
-            "portal_url": "https://app.example",
-        },
-        "event_secret": EVENT_SECRET,
-        "webhook": {"token": HOOK_TOKEN, "basic_username": "boards", "basic_password": "pw"},
-        "severity_policy": ["MEDIUM", "HIGH", "CRITICAL"],
-        "severity_map": {"LOW": 4, "MEDIUM": 3, "HIGH": 2, "CRITICAL": 1},
-        "routes": [
-            {
-                "default": True,
-                "project": "Fabrikam",
-                "team": "Fabrikam Team",
-                "board": "Issues",
-                "work_item_type": "Bug",
-                "lane": None,
-                "status_map": {
-                    "IDENTIFIED": {"state": "New"},
-                    "IN_PROGRESS": {"state": "Active"},
-                    "AWAITING_VALIDATION": {"column": "Testing"},
-                    "RISK_ACCEPTED": {"state": "Risk Accepted"},
-                    "FALSE_POSITIVE": {"state": "Closed"},
-                },
-            },
-            {
-                "asset_id": "45",
-                "project": "Payments",
-                "team": "Payments Team",
-                "board": "Bugs",
-                "work_item_type": "Bug",
-                "lane": "Security",
-                "status_map": {"IDENTIFIED": {"column": "Triage"}},
-            },
-        ],
-    }
+    """PRODUCT.md §4's example, pointed at the emulators, with ``changes`` on top."""
+    config = example_configuration(
+        boards, company=COMPANY, api_key=CONVISO_KEY, event_secret=EVENT_SECRET,
+        hook_token=HOOK_TOKEN, portal_url="https://app.example",
+    )  # fmt: skip
     config.update(changes)
     return config
 
@@ -261,23 +227,27 @@ def sync(
     boards.reset()
     conviso.reset()
     it = Sync(api, boards, conviso, app_host)
+    before = set(bootstrap.context().state.integrations.list_ids())
     yield it
-    ctx = bootstrap.context()
-    ctx.state.integrations.delete(it.id)
-    ctx.configs.forget(it.id)
+    # its own integration and any other it made (an admin test's second id)
+    _forget(set(bootstrap.context().state.integrations.list_ids()) - before)
     wait_until(lambda: settled(boards), timeout=120, interval=0.05)
+
+
+def _forget(integration_ids: Iterable[str]) -> None:
+    """Delete these integrations, and this process's cached copies of them."""
+    ctx = bootstrap.context()
+    for integration_id in integration_ids:
+        ctx.state.integrations.delete(integration_id)
+        ctx.configs.forget(integration_id)
 
 
 def forget_other_integrations(it: Sync) -> None:
     """Delete every integration but ``it``'s: those of finished tests the ``sync`` fixture did
-    not make (an admin test's own ids). A timer runs them all, and theirs point at the same
+    not see (made outside a test using it). A timer runs them all, and theirs point at the same
     emulators, whose ids repeat (vulnerability 1001, work item #1): one of them could move
     this test's card before this test's integration gets its turn."""
-    ctx = bootstrap.context()
-    for other in ctx.state.integrations.list_ids():
-        if other != it.id:
-            ctx.state.integrations.delete(other)
-            ctx.configs.forget(other)
+    _forget(set(bootstrap.context().state.integrations.list_ids()) - {it.id})
 
 
 def queues_empty() -> bool:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..rules import BoardLayout
+from ..rules.boards import WorkItemRecord
 from ..rules.fields import TypeField
 from .models import (
     Board,
@@ -29,29 +30,6 @@ from .models import (
 )
 
 __all__ = ["Boards", "WorkItemRecord"]
-
-
-class WorkItemRecord(Protocol):
-    """A work item as Azure DevOps answers it.
-
-    Read-only properties, not attributes: the adapter's answer (a frozen model) cannot be
-    assigned to, and a settable protocol member would make it fail to match.
-    """
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def rev(self) -> int: ...
-
-    @property
-    def fields(self) -> Mapping[str, Any]: ...
-
-    @property
-    def state(self) -> str | None: ...
-
-    @property
-    def tags(self) -> frozenset[str]: ...
 
 
 class Boards(Protocol):

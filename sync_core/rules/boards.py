@@ -25,6 +25,7 @@ from .vocabulary import (
 
 __all__ = [
     "InvalidIntegrationId",
+    "WorkItemRecord",
     "board_layout_from",
     "check_integration_id",
     "identity_id",
@@ -33,8 +34,13 @@ __all__ = [
 ]
 
 
-class _Card(Protocol):
-    """What ``work_item_view`` reads of a work item (``ports.WorkItemRecord`` fits)."""
+class WorkItemRecord(Protocol):
+    """A work item as Azure DevOps answers it: what ``work_item_view`` reads of one (the
+    Boards port hands these to the service).
+
+    Read-only properties, not attributes: the adapter's answer (a frozen model) cannot be
+    assigned to, and a settable protocol member would make it fail to match.
+    """
 
     @property
     def id(self) -> int: ...
@@ -139,7 +145,7 @@ def board_layout_from(board: _Board, states: Iterable[_State]) -> BoardLayout:
     )
 
 
-def work_item_view(item: _Card, layout: BoardLayout) -> WorkItemView:
+def work_item_view(item: WorkItemRecord, layout: BoardLayout) -> WorkItemView:
     """The card as the rules compare it: this board's column and lane, not another team's."""
     fields = item.fields
     column = fields.get(layout.column_field) or fields.get(BOARD_COLUMN_FIELD)

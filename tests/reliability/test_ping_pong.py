@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -152,11 +153,7 @@ def test_rapid_alternating_changes_on_both_sides_settle_without_echo_writes(
     # and never because of an echo: no card write for the app's own Conviso changes, no
     # Conviso change for the app's own card writes
     deliveries = all_deliveries(sync)
-    echo_writes = [
-        d
-        for d in deliveries
-        if d.get("event_id") in conviso_hooks.echo_ids and d["reason"] in ("updated", "reopened")
-    ]
+    echo_writes = _echo_writes(deliveries, conviso_hooks.echo_ids)
     assert echo_writes == []
     assert [c for c in conviso_writes if service in (c.reason or "")] == []
     assert all(person in (c.reason or "") for c in conviso_writes)
@@ -201,6 +198,15 @@ class ConvisoAssigneeWebhooks(ConvisoWebhooks):
             "updatedAt": change.at.isoformat(),
             "permittedStatus": None,
         }
+
+
+def _echo_writes(deliveries: list[dict], echo_ids: Collection[str]) -> list[dict]:
+    """The card writes recorded under the event id of an echo of the app's own change."""
+    return [
+        d
+        for d in deliveries
+        if d.get("event_id") in echo_ids and d["reason"] in ("updated", "reopened")
+    ]
 
 
 def _card_assignee(sync: Sync, issue: str) -> str | None:
@@ -287,11 +293,7 @@ def test_rapid_alternating_reassignments_settle_without_echo_writes(
     api_changes = [c for c in conviso_hooks.changes() if c.source == "api"]
     assert len(api_changes) == made["boards"]
     deliveries = all_deliveries(sync)
-    echo_writes = [
-        d
-        for d in deliveries
-        if d.get("event_id") in conviso_hooks.echo_ids and d["reason"] in ("updated", "reopened")
-    ]
+    echo_writes = _echo_writes(deliveries, conviso_hooks.echo_ids)
     # An echo's own snapshot is what the card already shows: it writes nothing. Under load
     # an echo's worker can meet the next change in flight (a 412, or the link saved
     # meanwhile), decide again on Conviso's current assignee and carry *that* change — a
