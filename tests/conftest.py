@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from localdev.azurite import Azurite, start_azurite
-from tests.harness import api, app_host, boards, conviso, sync
+from tests.harness import api, api_session, app_host, boards, conviso, sync
 
-__all__ = ["api", "app_host", "boards", "conviso", "sync"]  # the end-to-end harness, once
+__all__ = ["api", "api_session", "app_host", "boards", "conviso", "sync"]  # the end-to-end harness, once
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = Path(os.environ.get("SHARED_SPECS_DIR", ROOT.parent / "shared" / "specs"))

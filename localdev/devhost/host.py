@@ -88,7 +88,7 @@ class DevHost:
         self._poll_interval = (
             self.settings.max_polling_interval if poll_interval is None else poll_interval
         )
-        self._invoker = Invoker(str(ROOT))
+        self._invoker = Invoker(str(ROOT), finished=self._finished)
         self._stopping = threading.Event()
         self._server: ServerThread | None = None
         self._workers: list[QueueWorker] = []
@@ -163,9 +163,27 @@ class DevHost:
             for worker in workers:
                 worker.thread.start()
 
+    def _finished(self, trigger: Any, result: Any) -> None:
+        """After an invocation that may have sent a queue message, every pump polls now.
+
+        A read (GET, HEAD, OPTIONS) or a refused call (an answer of 400 or more) sends
+        nothing, and poking on those would poll the queues at the rate tests poll the API;
+        anything else may have: a queue or timer function, or an accepted write. What a
+        poke misses (another process's message, a delayed one) the back-off still finds.
+        """
+        if isinstance(trigger, func.HttpRequest):
+            if trigger.method.upper() in ("GET", "HEAD", "OPTIONS"):
+                return
+            if isinstance(result, func.HttpResponse) and result.status_code >= 400:
+                return
+        for worker in self._workers:
+            worker.poke()
+
     def stop(self) -> None:
         """Stop serving, let running invocations finish, join every thread."""
         self._stopping.set()
+        for worker in self._workers:
+            worker.poke()  # an idle pump stops now, not after its back-off
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -7,6 +7,7 @@ HTTP with the PAT) or the way a person does (``move_card``), never its internals
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,15 @@ V = {"api-version": "7.1"}
 def _call(boards: BoardsEmulator, method: str, path: str, **kwargs: Any) -> httpx.Response:
     headers = {"Authorization": boards.basic_auth_header(), **kwargs.pop("headers", {})}
     params = {**V, **kwargs.pop("params", {})}
-    return httpx.request(
+    return _http().request(
         method, boards.organization_url + path, headers=headers, params=params, **kwargs
     )
+
+
+@functools.cache
+def _http() -> httpx.Client:
+    """One client for the module: httpx.request builds a client, and a TLS context, per call."""
+    return httpx.Client()
 
 
 def _ops(fields: dict[str, Any]) -> list[dict[str, Any]]:
