@@ -12,7 +12,8 @@ import pytest
 from localdev.azurite import Azurite, start_azurite
 from tests.harness import api, api_session, app_host, boards, conviso, sync
 
-__all__ = ["api", "api_session", "app_host", "boards", "conviso", "sync"]  # the end-to-end harness, once
+# the end-to-end harness, registered once
+__all__ = ["api", "api_session", "app_host", "boards", "conviso", "sync"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = Path(os.environ.get("SHARED_SPECS_DIR", ROOT.parent / "shared" / "specs"))
