@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from localdev.devhost.http import HttpFunctions, error_response
 from localdev.devhost.invoke import Invoker, unsupported_bindings
-from localdev.devhost.queues import QueueWorker
+from localdev.devhost.queues import SENDS, QueueWorker
 from localdev.devhost.settings import (
     ROOT,
     DevHostError,
@@ -88,10 +88,11 @@ class DevHost:
         self._poll_interval = (
             self.settings.max_polling_interval if poll_interval is None else poll_interval
         )
-        self._invoker = Invoker(str(ROOT), finished=self._finished)
+        self._invoker = Invoker(str(ROOT))
         self._stopping = threading.Event()
         self._server: ServerThread | None = None
         self._workers: list[QueueWorker] = []
+        self._sends = SENDS
         self._started = False
         self._sort(functions_of(self.app))
 
@@ -162,26 +163,12 @@ class DevHost:
             self._workers += workers
             for worker in workers:
                 worker.thread.start()
-
-    def _finished(self, trigger: Any, result: Any) -> None:
-        """After an invocation that may have sent a queue message, every pump polls now.
-
-        A read (GET, HEAD, OPTIONS) or a refused call (an answer of 400 or more) sends
-        nothing, and poking on those would poll the queues at the rate tests poll the API;
-        anything else may have: a queue or timer function, or an accepted write. What a
-        poke misses (another process's message, a delayed one) the back-off still finds.
-        """
-        if isinstance(trigger, func.HttpRequest):
-            if trigger.method.upper() in ("GET", "HEAD", "OPTIONS"):
-                return
-            if isinstance(result, func.HttpResponse) and result.status_code >= 400:
-                return
-        for worker in self._workers:
-            worker.poke()
+            self._sends.listen(workers[0].url, workers)
 
     def stop(self) -> None:
         """Stop serving, let running invocations finish, join every thread."""
         self._stopping.set()
+        self._sends.forget(self._workers)
         for worker in self._workers:
             worker.poke()  # an idle pump stops now, not after its back-off
         if self._server is not None:

@@ -28,17 +28,11 @@ class InvocationContext:
     invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
-#: told of every call when it ends: the trigger value and what the function returned (None
-#: when it raised)
-Finished = Callable[[Any, Any], None]
-
-
 class Invoker:
     """Runs one function call; owns the shared event loop for coroutine functions."""
 
-    def __init__(self, function_directory: str, *, finished: Finished | None = None) -> None:
+    def __init__(self, function_directory: str) -> None:
         self._directory = function_directory
-        self._finished = finished
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="devhost-asyncio", daemon=True
@@ -60,15 +54,10 @@ class Invoker:
         kwargs = {function.get_trigger().name: trigger_value}
         if "context" in inspect.signature(user_function).parameters:
             kwargs["context"] = InvocationContext(function.get_function_name(), self._directory)
-        result = None
-        try:
-            result = user_function(**kwargs)
-            if inspect.isawaitable(result):
-                result = asyncio.run_coroutine_threadsafe(_await(result), self._loop).result()
-            return result
-        finally:
-            if self._finished is not None:
-                self._finished(trigger_value, result)
+        result = user_function(**kwargs)
+        if inspect.isawaitable(result):
+            return asyncio.run_coroutine_threadsafe(_await(result), self._loop).result()
+        return result
 
 
 async def _await(awaitable: Any) -> Any:

@@ -6,10 +6,10 @@ deletes the message; a failure makes it visible again after ``visibilityTimeout`
 at ``dequeue_count >= maxDequeueCount`` copies the original content to ``<queue>-poison`` and
 deletes it, and a message received already past the limit goes there without a call.
 Unlike the host, a message's lease is not renewed: a function slower than ``lease`` seconds
-may see its message delivered again. Also unlike it, an idle pump polls again at once when
-``poke``d: the development host pokes every pump when one of its functions may have enqueued
-(``DevHost._finished``), so a message its own functions send is taken at once, while idle
-pumps back off to ``maxPollingInterval`` and cost next to nothing.
+may see its message delivered again. Also unlike it, an idle pump is woken by a message
+sent from this process (``Sends``): the app's own messages are taken at once, while idle
+pumps back off to ``maxPollingInterval`` and cost next to nothing; what another process
+sends, the back-off finds.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import azure.functions.queue as func_queue
@@ -30,6 +32,66 @@ from localdev.devhost.invoke import Invoker
 logger = logging.getLogger("localdev.devhost.queues")
 
 MIN_POLL_DELAY = 0.02
+
+
+class Sends:
+    """Wakes a pump when this process sends a message to its queue.
+
+    Polling is what idle pumps cost: a receive per pump and back-off step, each a storage
+    request (a fifth of the suite's CPU, measured). ``QueueClient.send_message`` is wrapped
+    once per process to tell the pumps of the queue it sent to (after the message's initial
+    invisibility, when it has one); one free pump is woken per message, in turn, so a burst
+    still spreads over the workers.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pumps: dict[str, list[QueueWorker]] = {}
+        self._turn = 0
+        self._wrapped = False
+
+    def listen(self, url: str, workers: Sequence[QueueWorker]) -> None:
+        with self._lock:
+            self._pumps.setdefault(url, []).extend(workers)
+            if not self._wrapped:
+                self._wrap()
+                self._wrapped = True
+
+    def forget(self, workers: Sequence[QueueWorker]) -> None:
+        with self._lock:
+            for url, pumps in list(self._pumps.items()):
+                self._pumps[url] = [p for p in pumps if p not in workers]
+
+    def sent(self, url: str, delay: float) -> None:
+        if delay > 0:
+            timer = threading.Timer(delay, self.sent, args=(url, 0.0))
+            timer.daemon = True
+            timer.start()
+            return
+        with self._lock:
+            pumps = self._pumps.get(url, [])
+            free = [p for p in pumps if p.free] or pumps[:1]
+            if not free:
+                return
+            self._turn += 1
+            pump = free[self._turn % len(free)]
+        pump.poke()
+
+    def _wrap(self) -> None:
+        send = QueueClient.send_message
+        sends = self
+
+        @functools.wraps(send)
+        def send_message(client: QueueClient, *args: Any, **kwargs: Any) -> Any:
+            result = send(client, *args, **kwargs)
+            sends.sent(client.url, float(kwargs.get("visibility_timeout") or 0))
+            return result
+
+        setattr(QueueClient, "send_message", send_message)  # noqa: B010
+
+
+#: the one per process: there is one ``QueueClient`` class to wrap
+SENDS = Sends()
 
 
 def _create_if_missing(client: QueueClient) -> None:
@@ -69,6 +131,9 @@ class QueueWorker:
         self._lease = max(1, int(lease))
         self._stopping = stopping
         self._wake = threading.Event()
+        #: not handling a message: a send may wake this pump
+        self.free = True
+        self.url = self._queue.url
         self.thread = threading.Thread(
             target=self._run, name=f"queue-{self._name}-{index}", daemon=True
         )
@@ -87,7 +152,11 @@ class QueueWorker:
             try:
                 message = self._queue.receive_message(visibility_timeout=self._lease)
                 if message is not None:
-                    self._handle(message)
+                    self.free = False
+                    try:
+                        self._handle(message)
+                    finally:
+                        self.free = True
                     delay = MIN_POLL_DELAY
                     continue
             except Exception:  # a pump must outlive any one failure (storage down, bad reply)
@@ -114,6 +183,7 @@ class QueueWorker:
                     message.id, pop_receipt=message.pop_receipt,
                     visibility_timeout=self._visibility_timeout,
                 )
+                SENDS.sent(self.url, self._visibility_timeout)  # a pump takes it when visible
             return
         self._queue.delete_message(message.id, message.pop_receipt)
 

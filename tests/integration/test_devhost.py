@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64E
 from localdev.azurite import free_port
 from localdev.devhost import DevHost
 from localdev.devhost.ncrontab import Schedule
+from localdev.devhost.queues import SENDS
 from tests.integration import devhost_sample_app as sample
 
 pytestmark = pytest.mark.azurite
@@ -188,6 +190,46 @@ def test_several_workers_process_each_message_once(
         for key in keys:
             assert sample.wait_for(f"{key}:done", 1) == [1]
     assert all(sample.CALLS[key] == [1] for key in keys)
+
+
+@dataclass
+class _Pump:
+    """Stands in for a queue worker: whether it holds a message, and how often it was woken."""
+
+    free: bool = True
+    pokes: int = 0
+
+    def poke(self) -> None:
+        self.pokes += 1
+
+
+def test_a_message_sent_from_this_process_wakes_one_free_pump_in_turn(
+    storage_connection_string: str, unique_name: str
+) -> None:
+    """Idle pumps back off to maxPollingInterval; what this process sends wakes one of them
+    (the SDK's send is observed), one free pump per message, in turn; a message sent
+    invisible wakes one when it becomes visible."""
+    client = queue(storage_connection_string, unique_name)
+    client.create_queue()
+    pumps = [_Pump(), _Pump()]
+    other = _Pump()
+    SENDS.listen(client.url, pumps)  # type: ignore[arg-type]
+    SENDS.listen(client.url + "-other", [other])  # type: ignore[list-item]
+    try:
+        for _ in range(4):
+            client.send_message("task")
+        assert sorted(p.pokes for p in pumps) == [2, 2]
+        busy, free = pumps
+        busy.free = False
+        before = (busy.pokes, free.pokes)
+        client.send_message("task")
+        assert (busy.pokes, free.pokes) == (before[0], before[1] + 1)
+        client.send_message("later", visibility_timeout=1)
+        assert free.pokes == before[1] + 1  # not yet: it is invisible for a second
+        eventually(lambda: free.pokes == before[1] + 2)
+        assert other.pokes == 0  # another queue's pumps sleep on
+    finally:
+        SENDS.forget([*pumps, other])  # type: ignore[list-item]
 
 
 # --- timers -----------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def scale_out(app_host: DevHost) -> Iterator[DevHost]:
         timers=False,
         concurrency=4,
         visibility_timeout=1,
-        poll_interval=0.05,
+        poll_interval=1.0,  # its pumps are woken by the messages sent (devhost.queues.Sends)
     )
     extra.start()
     try:
