@@ -76,7 +76,7 @@ def running_app(
     os.environ.update(settings)
     bootstrap.reset()
     host = DevHost(
-        load_app(), port=0, concurrency=2, visibility_timeout=0.5, poll_interval=1.0,
+        load_app(), port=0, concurrency=2, visibility_timeout=0.5,
         timers=False, queues=queues,
     )  # fmt: skip
     host.start()
@@ -214,16 +214,22 @@ class Sync:
         return [self.boards.work_item(i) for i in sorted(ids)]
 
 
-def wait_until(check: Callable[[], Any], *, timeout: float = 15.0, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something truthy; the queue workers are asynchronous."""
+def wait_until(check: Callable[[], Any], *, timeout: float = 15.0, interval: float = 0.2) -> Any:
+    """Poll ``check`` until it returns something truthy; the queue workers are asynchronous.
+
+    The pauses grow from 10 ms to ``interval``: most conditions hold within a few hundred
+    milliseconds, and each check is requests to the app or storage that take the CPU the
+    app needs to get there (two workers fill this machine's two cores)."""
     deadline = time.monotonic() + timeout
+    pause = min(0.01, interval)
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
+        time.sleep(pause)
+        pause = min(pause * 2, interval)
 
 
 @pytest.fixture
@@ -241,7 +247,7 @@ def sync(
     yield it
     # its own integration and any other it made (an admin test's second id)
     _forget(set(bootstrap.context().state.integrations.list_ids()) - before)
-    wait_until(lambda: settled(boards), timeout=120, interval=0.05)
+    wait_until(lambda: settled(boards), timeout=120)
 
 
 def _forget(integration_ids: Iterable[str]) -> None:
