@@ -7,9 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from sync_core import bootstrap
+from sync_core.service.reconcile.job import LEASE
 
 from .conftest import Sync, ran, reconcile, wait_until
 
@@ -17,6 +17,7 @@ RUN = """
 import sys
 from datetime import timedelta
 from sync_core import bootstrap
+from sync_core.service.reconcile.job import LEASE
 from sync_core.service.reconcile import reconcile
 reconcile(bootstrap.context(), sys.argv[1], backfill=True, workers=2, per_page=5,
           lease_ttl=timedelta(seconds=3))
@@ -53,7 +54,7 @@ def test_a_killed_run_resumes_from_its_watermark_without_duplicates(sync: Sync) 
     assert state.watermarks.get(sync.id, "conviso").value is None  # never advanced
     # Its lease outlives it for its time-to-live: a new run is refused until then.
     assert reconcile(sync, backfill="true").status_code == 409
-    time.sleep(3.2)
+    wait_until(lambda: not state.leases.held(sync.id, LEASE), timeout=10)  # 3 s from its start
     report = ran(sync, backfill="true")
     assert report["complete"]
     for issue in issues:
