@@ -35,13 +35,14 @@ lint: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
 
-# Two workers (pytest-xdist), a file each at a time: each has its own Azurite, emulators and
-# app host (tests/harness.py). Line coverage of sync_core is reported at the end and may not
-# fall below the floor in pyproject.toml ([tool.coverage.report] fail_under).
+# Two workers (pytest-xdist), each with its own Azurite, emulators and app host
+# (tests/harness.py); a worker that runs out of tests takes some of the other's (worksteal), so
+# neither waits at the end. Line coverage of sync_core is reported at the end and may not fall
+# below the floor in pyproject.toml ([tool.coverage.report] fail_under).
 TEST_WORKERS ?= 2
 
 test: lint $(STAMP)/checkov $(STAMP)/chromium
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term:skip-covered
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term:skip-covered
 
 run: bootstrap
 	$(BIN)/python -m localdev.run

@@ -12,6 +12,7 @@ that needs other settings (tests/auth, tests/browser, tests/property) overrides
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -268,16 +269,25 @@ def forget_other_integrations(it: Sync) -> None:
 
 def queues_empty() -> bool:
     """No message of either sync queue waiting or in flight (the approximate count of a
-    storage queue includes invisible messages, i.e. those a worker holds)."""
+    storage queue includes invisible messages, i.e. those a worker holds): every event
+    accepted so far has been handled, so nothing of it can write to Boards later."""
+    return not any(
+        client.get_queue_properties().approximate_message_count
+        for client in _sync_queues(os.environ["SYNC_STORAGE"])
+    )
+
+
+@functools.cache
+def _sync_queues(connection_string: str) -> tuple[Any, ...]:
+    """Clients of both sync queues, made once per storage account (a client is a pipeline)."""
     from azure.storage.queue import QueueClient
 
     from sync_core.adapters.state.queues import INBOUND_QUEUE, OUTBOUND_QUEUE
 
-    for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE):
-        client = QueueClient.from_connection_string(os.environ["SYNC_STORAGE"], queue)
-        if client.get_queue_properties().approximate_message_count:
-            return False
-    return True
+    return tuple(
+        QueueClient.from_connection_string(connection_string, queue)
+        for queue in (OUTBOUND_QUEUE, INBOUND_QUEUE)
+    )
 
 
 def settled(boards: BoardsEmulator) -> bool:

@@ -463,16 +463,6 @@ def rows_of(integration_id: str) -> Counter[str]:
     return rows
 
 
-def drained() -> bool:
-    """Both work queues empty, messages in flight and delayed ones included: every event
-    accepted so far has been handled, so nothing of it can write to Boards later."""
-    queues = bootstrap.context().state.queues
-    return all(
-        queues._raw(name).get_queue_properties().approximate_message_count == 0
-        for name in ("conviso-to-boards", "boards-to-conviso")
-    )
-
-
 def writes_to_boards(requests: list[Any]) -> list[Any]:
     """Requests that change Azure Boards (WIQL is a POST that only reads)."""
     return [

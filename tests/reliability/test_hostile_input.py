@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from sync_core.adapters.state.limits import check_key
 from sync_core.edge import MAX_BODY_BYTES, sign_conviso
-from tests.harness import EVENT_SECRET, HOOK_TOKEN
+from tests.harness import EVENT_SECRET, HOOK_TOKEN, queues_empty
 
 from .conftest import FULL, Sync, count, report, wait_until
 from .hostile import (
@@ -37,7 +37,6 @@ from .hostile import (
     boards_cases,
     cloud_event,
     conviso_cases,
-    drained,
     encode,
     hook,
     issue,
@@ -117,7 +116,7 @@ def _nothing_happened(under_test: Sync, spy: Any, before: Counter[str]) -> None:
 
 def test_fuzzed_conviso_events_get_a_json_4xx_and_change_nothing(sync: Sync) -> None:
     sync.configure()
-    wait_until(drained)  # earlier tests' work cannot write to Boards during this one
+    wait_until(queues_empty)  # earlier tests' work cannot write to Boards during this one
     sync.boards.clear_requests()
     before = rows_of(sync.id)
     with spy_on_queues(sync.id) as spy:
@@ -128,7 +127,7 @@ def test_fuzzed_conviso_events_get_a_json_4xx_and_change_nothing(sync: Sync) -> 
         assert answer.status_code == 202, answer.text
         assert [q for q, _ in spy.mine()] == ["conviso-to-boards"]
     wait_until(lambda: len(sync.work_items_of("601")) == 1)
-    wait_until(drained)
+    wait_until(queues_empty)
     statuses = Counter(k.split(" -> ")[1] for k in seen.elements())
     assert not any(s.startswith("5") for s in statuses)
     report(
@@ -142,7 +141,7 @@ def test_fuzzed_conviso_events_get_a_json_4xx_and_change_nothing(sync: Sync) -> 
 
 def test_fuzzed_boards_hooks_get_a_json_4xx_and_change_nothing(sync: Sync) -> None:
     sync.configure()
-    wait_until(drained)  # earlier tests' work cannot write to Boards during this one
+    wait_until(queues_empty)  # earlier tests' work cannot write to Boards during this one
     sync.boards.clear_requests()
     before = rows_of(sync.id)
     with spy_on_queues(sync.id) as spy:
@@ -156,7 +155,7 @@ def test_fuzzed_boards_hooks_get_a_json_4xx_and_change_nothing(sync: Sync) -> No
         )
         assert answer.status_code == 202, answer.text
         assert [q for q, _ in spy.mine()] == ["boards-to-conviso"]
-    wait_until(drained)
+    wait_until(queues_empty)
     statuses = Counter(k.split(" -> ")[1] for k in seen.elements())
     assert not any(s.startswith("5") for s in statuses)
     report(
@@ -257,7 +256,7 @@ def test_forged_replayed_and_cross_integration_credentials_are_401(sync: Sync) -
         again = sync.api.post(a_events, content=body, headers=signed(body, at=now - 290))
         assert again.status_code == 200 and again.json()["enqueued"] == 0, again.text
         assert len(spy_a.mine()) == 1 and len(spy_b.mine()) == 2
-    wait_until(drained)
+    wait_until(queues_empty)
     report("forged/replayed/cross-integration", refused_401=len(refused), accepted_controls=3)
 
 
@@ -522,7 +521,7 @@ def test_markup_in_every_vulnerability_field_never_reaches_boards_as_markup(
     missing = [marker for marker in shown_in_description if marker not in shown]
     assert missing == []
     assert html.escape(PAYLOADS[0]) in "".join(histories())
-    wait_until(drained)
+    wait_until(queues_empty)
     # The title is a plain-text field (System.Title is a String, never rendered as HTML):
     # the text is kept readable, on one line, without control characters.
     titles = by_field["/fields/System.Title"]
@@ -684,7 +683,7 @@ def test_ids_with_key_traps_are_refused_or_stored_encoded_never_half_written(
     for row in rows:
         check_key(row["RowKey"])
     assert {row["event_id"] for row in rows} == set(accepted)
-    wait_until(drained)
+    wait_until(queues_empty)
     assert len(sync.work_items_of("950")) == 1
     report("key traps", accepted_202=len(accepted), refused_400=refused, event_rows=len(rows))
 
