@@ -38,7 +38,7 @@ class Sends:
     """Wakes a pump when this process sends a message to its queue.
 
     Polling is what idle pumps cost: a receive per pump and back-off step, each a storage
-    request (a fifth of the suite's CPU, measured). ``QueueClient.send_message`` is wrapped
+    request (18 % of the suite's Python CPU, measured). ``QueueClient.send_message`` is wrapped
     once per process to tell the pumps of the queue it sent to (after the message's initial
     invisibility, when it has one); one free pump is woken per message, in turn, so a burst
     still spreads over the workers.
