@@ -10,6 +10,7 @@ request is recorded (operation name and variables, never the API key).
 from __future__ import annotations
 
 import copy
+import functools
 import hmac
 import json
 import math
@@ -21,7 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    validate,
+)
 from werkzeug.wrappers import Request, Response
 
 from .limits import measure
@@ -146,20 +154,16 @@ class ConvisoApp:
         return _json(200, self._graphql(body))
 
     def _graphql(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            document = parse(body["query"])
-        except GraphQLError as syntax:
-            return {"errors": [syntax.formatted]}
-        schema = emulator_schema()
-        problems = validate(schema, document)
-        if problems:
-            return {"errors": [p.formatted for p in problems]}
-        over = measure(document, body.get("operationName")).violations()
-        if over:
-            return {"errors": [{"message": m} for m in over]}
+        operation = body.get("operationName")
+        if operation is None or isinstance(operation, str):
+            document, refusals = _checked(body["query"], operation)
+        else:  # not a name: checked as sent, never remembered
+            document, refusals = _check(body["query"], operation)
+        if document is None:
+            return {"errors": list(refusals)}
         with self.store.lock:
             result = execute(
-                schema,
+                emulator_schema(),
                 document,
                 context_value=self.store,
                 variable_values=body.get("variables") or {},
@@ -181,6 +185,31 @@ class ConvisoApp:
         )
         with self._record_lock:
             self.requests.append(entry)
+
+
+def _check(query: str, operation: Any) -> tuple[DocumentNode | None, tuple[dict[str, Any], ...]]:
+    """The document, or why it is refused: its syntax, the schema, then Conviso's limits."""
+    try:
+        document = parse(query)
+    except GraphQLError as syntax:
+        return None, (syntax.formatted,)
+    problems = validate(emulator_schema(), document)
+    if problems:
+        return None, tuple(p.formatted for p in problems)
+    over = measure(document, operation).violations()
+    if over:
+        return None, tuple({"message": m} for m in over)
+    return document, ()
+
+
+@functools.lru_cache(maxsize=512)
+def _checked(
+    query: str, operation: str | None
+) -> tuple[DocumentNode | None, tuple[dict[str, Any], ...]]:
+    """``_check``, once per document: the app sends the same few documents again and again,
+    and parsing and validating them was most of the emulator's time (a document is never
+    changed by executing it)."""
+    return _check(query, operation)
 
 
 def _operation_name(body: dict[str, Any]) -> str | None:
