@@ -238,7 +238,7 @@ def wait_until(check: Callable[[], Any], *, timeout: float = 15.0, interval: flo
 def sync(
     api: httpx.Client, boards: BoardsEmulator, conviso: ConvisoEmulator, app_host: DevHost
 ) -> Iterator[Sync]:
-    """A fresh integration on reset emulators; deleted when the test ends, so that its work
+    """A fresh integration on reset emulators; retired when the test ends, so that its work
     still queued (retries, a poison message's attempts) finds no integration and stops,
     instead of acting on a later test's cards (the emulators reuse ids: vulnerability 1001,
     work item #1) — and the timers of a later test run only that test's integrations."""
