@@ -92,7 +92,6 @@ class DevHost:
         self._stopping = threading.Event()
         self._server: ServerThread | None = None
         self._workers: list[QueueWorker] = []
-        self._sends = SENDS
         self._started = False
         self._sort(functions_of(self.app))
 
@@ -163,12 +162,12 @@ class DevHost:
             self._workers += workers
             for worker in workers:
                 worker.thread.start()
-            self._sends.listen(workers[0].url, workers)
+            SENDS.listen(workers[0].url, workers)
 
     def stop(self) -> None:
         """Stop serving, let running invocations finish, join every thread."""
         self._stopping.set()
-        self._sends.forget(self._workers)
+        SENDS.forget(self._workers)
         for worker in self._workers:
             worker.poke()  # an idle pump stops now, not after its back-off
         if self._server is not None:

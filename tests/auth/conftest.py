@@ -64,17 +64,11 @@ def app_host(
 
 
 @pytest.fixture(scope="package")
-def _api_client(app_host: DevHost) -> Iterator[httpx.Client]:
-    """One client for the package (each new one builds a TLS context: ~10 ms of CPU)."""
+def api_session(app_host: DevHost) -> Iterator[httpx.Client]:
+    """The harness's client, for this package's host (the harness's ``api`` clears its
+    cookies per test)."""
     with httpx.Client(base_url=f"{app_host.url}/api", timeout=10) as client:
         yield client
-
-
-@pytest.fixture
-def api(_api_client: httpx.Client) -> httpx.Client:
-    """The app's API, with no cookie of an earlier test's console session."""
-    _api_client.cookies.clear()
-    return _api_client
 
 
 @pytest.fixture
