@@ -7,6 +7,11 @@ STAMP  := .make
 
 .PHONY: run test lint bootstrap clean demo bench reliability
 
+# Python keeps compiled modules (__pycache__, git-ignored) even where the environment says not
+# to write them: otherwise every process of a test run (two workers, the `make run` and
+# `make demo` subprocesses) compiles the app and its tests again, 4 s of each worker's start.
+unexport PYTHONDONTWRITEBYTECODE
+
 bootstrap: $(STAMP)/python $(STAMP)/node
 
 $(STAMP)/python: requirements.txt requirements-dev.txt

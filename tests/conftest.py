@@ -18,6 +18,28 @@ __all__ = ["api", "api_session", "app_host", "boards", "conviso", "sync"]
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = Path(os.environ.get("SHARED_SPECS_DIR", ROOT.parent / "shared" / "specs"))
 
+#: The modules with a test of 5 s or more (a fault scenario, ``make run`` restarted, a
+#: backfill), longest first. Scheduling only: xdist hands each worker half of the list, in
+#: order, and a worker that runs out takes the other's last tests; so these run first, beside
+#: the other worker's short tests, and neither worker ends on one while the other idles.
+LONG_FIRST = (
+    "reliability/test_faults.py",
+    "integration/test_devhost.py",
+    "reconcile/test_killed_run.py",
+    "reliability/test_duplicate_storm.py",
+    "reconcile/test_backfill_smoke.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long modules first, each in its own order; the rest as collected."""
+
+    def rank(item: pytest.Item) -> int:
+        module = item.path.relative_to(ROOT / "tests").as_posix()
+        return LONG_FIRST.index(module) if module in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[Azurite]:

@@ -7,7 +7,7 @@ arbitrary JSON and bytes, and sends them through the real stack (``conftest.py``
 answer must be below 500, and every 4xx must be the JSON error shape
 ``{"error": {"code": str, "message": str}}``.
 
-``make test`` runs ``PROPERTY_EXAMPLES`` (default 100) requests per route;
+``make test`` runs ``PROPERTY_EXAMPLES`` (default 50) requests per route;
 ``RELIABILITY_FULL=1`` (``make reliability``) runs 2,000. ``PROPERTY_TALLY=1`` does not
 stop at the first 500 but counts every one, for a before/after report.
 """
@@ -40,7 +40,7 @@ from .conftest import ADMIN_KEY, INTEGRATION
 from .strategies import ANY_JSON, TEXT, URL_TEXT, from_model, mutated
 
 FULL = os.environ.get("RELIABILITY_FULL") == "1"
-EXAMPLES = 2000 if FULL else int(os.environ.get("PROPERTY_EXAMPLES", "100"))
+EXAMPLES = 2000 if FULL else int(os.environ.get("PROPERTY_EXAMPLES", "50"))
 TALLY = os.environ.get("PROPERTY_TALLY") == "1"
 #: the id PUT and DELETE may change (the one the webhooks use stays configured)
 SCRATCH = "prop-put"
