@@ -8,8 +8,10 @@ import pytest
 from localdev.boards_emulator import BoardsEmulator
 from localdev.entra_emulator import EntraEmulator
 from sync_core.adapters.auth import ServicePrincipalTokenProvider
+from sync_core.adapters.auth.providers import TokenProviders
 from sync_core.adapters.azure_devops import AuthenticationError, AzureDevOpsClient
 from sync_core.adapters.azure_devops.auth import BearerTokenAuth
+from tests.fakes import FakeState
 
 
 def settings(entra: EntraEmulator, **changes: str) -> dict[str, str]:
@@ -46,3 +48,23 @@ def test_a_wrong_client_secret_is_an_authentication_error_without_the_secret(
         provider()
     assert "wrong-secret" not in str(raised.value)
     assert entra.app.token_requests == [("client_credentials", "invalid_client")]
+
+
+def test_a_client_secret_without_its_tenant_and_client_ids_is_refused_before_any_request(
+    entra: EntraEmulator,
+) -> None:
+    entra.reset()
+    provider = ServicePrincipalTokenProvider(settings(entra, AZURE_TENANT_ID=""))
+    with pytest.raises(AuthenticationError, match="need AZURE_TENANT_ID and AZURE_CLIENT_ID"):
+        provider()
+    assert entra.app.token_requests == []
+
+
+def test_every_service_principal_integration_shares_one_credential(entra: EntraEmulator) -> None:
+    """One app identity per Function App: its credential (and azure-identity's token cache)
+    is made once, whichever integration asks first."""
+    providers = TokenProviders(settings(entra), FakeState().oauth)  # type: ignore[arg-type]
+    first = providers.for_mode("service_principal", "integration-a")
+    assert providers.for_mode("service_principal", "integration-b") is first
+    with pytest.raises(ValueError, match="no token provider"):
+        providers.for_mode("pat", "integration-a")

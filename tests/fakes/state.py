@@ -21,6 +21,7 @@ from sync_core.ports import (
     Direction,
     FlowRejected,
     IntegrationStatus,
+    InvalidCursor,
     PendingFlow,
     PoisonMessage,
     RefusedWork,
@@ -117,6 +118,8 @@ class FakeDeliveries:
             and (since is None or d.time >= since) and (until is None or d.time <= until)
             and (not text or d.mentions(text))
         ]  # fmt: skip
+        if cursor and not cursor.isdigit():  # as the table store: only cursors it handed out
+            raise InvalidCursor("cursor is not one this service handed out")
         start = int(cursor) if cursor else 0
         page = picked[start : start + limit]
         more = len(picked) > start + limit

@@ -156,6 +156,14 @@ def test_assessment_completed_carries_its_issues_and_result() -> None:
         pytest.param(
             event(data={"issue": {"id": "1", "status": "IDENTIFIED"}}), "asset", id="no-asset"
         ),
+        pytest.param(
+            event(
+                type="com.convisoappsec.assessment.completed",
+                data={"assessment": {"name": "Q4 pentest"}, "issues": []},
+            ),
+            "data.assessment",
+            id="assessment-without-id",
+        ),
     ],
 )
 def test_malformed_events_are_bad_requests_naming_the_field(document: Any, named: str) -> None:
