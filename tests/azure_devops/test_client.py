@@ -387,8 +387,10 @@ def test_a_dropped_connection_is_retried(boards: BoardsEmulator, client: AzureDe
 
 
 def test_a_timeout_is_retried(boards: BoardsEmulator, clock: FakeClock) -> None:
-    boards.inject_latency(0.5, path="/_apis/projects")
-    http = httpx.Client(timeout=0.1)
+    # the first answer comes after the client gave up; the retry's must not: 0.5 s leaves a
+    # loaded machine room (0.1 s did not: a retry timed out too, and was retried again)
+    boards.inject_latency(1.0, path="/_apis/projects")
+    http = httpx.Client(timeout=0.5)
     with make_client(boards, clock, http=http) as client:
         assert client.list_projects()
     http.close()
