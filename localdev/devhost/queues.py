@@ -31,7 +31,12 @@ from localdev.devhost.invoke import Invoker
 
 logger = logging.getLogger("localdev.devhost.queues")
 
-MIN_POLL_DELAY = 0.02
+#: The host's first wait after an empty receive, doubled up to ``maxPollingInterval``: the
+#: WebJobs queue listener's ``RandomizedExponentialBackoffStrategy`` starts at
+#: ``QueuePollingIntervals.Minimum``, 100 ms (azure-webjobs-sdk, Queues/Listeners). A message
+#: sent from this process wakes a pump at once (``Sends``), so a lower start only adds
+#: receives: 20 ms made 28 % more of them in the end-to-end, reliability and reconcile tests.
+MIN_POLL_DELAY = 0.1
 
 
 class Sends:

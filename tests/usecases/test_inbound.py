@@ -15,7 +15,7 @@ from sync_core.service.messages import InboundMessage
 from tests.fakes.boards import WRITER_ID
 from tests.unit.builders import COLUMN_FIELD, vuln
 
-from .conftest import IID, World
+from .conftest import IID, World, later
 
 PERSON = "person-0001"
 OTHER_COLUMN = "WEF_00000000000000000000000000000000_Kanban.Column"
@@ -138,3 +138,46 @@ def test_an_assignee_conviso_does_not_know_is_a_warning(linked: World) -> None:
     assert linked.conviso.mutations == []
     [warning] = linked.state.deliveries.of(IID, "unknown_assignee")
     assert "zed@fabrikam.com" in warning.message and warning.level == "warn"
+
+
+#: every (status the app wrote, status a person then set in Conviso) pair that
+#: tests/e2e/test_inbound_writer_identity.py runs a few of through the real stack
+WRITTEN_THEN_DECIDED = [
+    ("IN_PROGRESS", "RISK_ACCEPTED"),
+    ("IN_PROGRESS", "FALSE_POSITIVE"),
+    ("IN_PROGRESS", "AWAITING_VALIDATION"),
+    ("AWAITING_VALIDATION", "RISK_ACCEPTED"),
+    ("AWAITING_VALIDATION", "IDENTIFIED"),
+    ("RISK_ACCEPTED", "IN_PROGRESS"),
+    ("RISK_ACCEPTED", "IDENTIFIED"),
+    ("FALSE_POSITIVE", "IDENTIFIED"),
+    ("FALSE_POSITIVE", "IN_PROGRESS"),
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "decided"),
+    WRITTEN_THEN_DECIDED,
+    ids=[f"{a}-then-{b}" for a, b in WRITTEN_THEN_DECIDED],
+)
+def test_r8_the_late_hook_of_our_own_lost_write_never_undoes_a_conviso_decision(
+    linked: World, written: str, decided: str
+) -> None:
+    """Our write for ``written`` landed but its answer was lost (the link does not know the
+    revision); a person then set ``decided`` in Conviso; the hook of our write arrives
+    late. Only our identity tells it is ours: Conviso keeps ``decided``."""
+    linked.conviso.put(later(1, status=written))
+    linked.outbound(later(1, status=written))
+    stored = linked.state.links.get(IID, "123")
+    assert stored is not None and stored.link.last_rev_written == 2
+    lost = stored.link.model_copy(update={"last_rev_written": 1, "applied_status": "IDENTIFIED"})
+    linked.state.links.save(IID, lost, stored.etag)  # as if the answer never came
+    linked.conviso.put(later(2, status=decided))  # a person's decision in Conviso
+    card = linked.boards.items[501].fields
+
+    board_change(linked, 2, by=WRITER_ID, state=card[STATE_FIELD],
+                 columns={COLUMN_FIELD: card[COLUMN_FIELD]})  # fmt: skip
+
+    assert linked.conviso.mutations == []
+    assert linked.conviso.issues["123"].status == decided
+    assert linked.reasons()[-1] == "echo"
