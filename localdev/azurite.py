@@ -80,7 +80,7 @@ def _wait_for_ports(ports: list[int], process: subprocess.Popen[bytes], timeout:
     pending = list(ports)
     while pending:
         if process.poll() is not None:
-            raise RuntimeError(f"Azurite exited early with code {process.returncode}")
+            raise _ExitedEarly(f"Azurite exited early with code {process.returncode}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"Azurite did not open ports {pending} in {timeout} s")
         port = pending[0]
@@ -98,8 +98,34 @@ def start_azurite(
     location: str | None = None,
     timeout: float = 30.0,
 ) -> Azurite:
-    """Start Azurite bound to 127.0.0.1 only; in memory unless a ``location`` is given."""
-    blob, queue, table = ports or (free_port(), free_port(), free_port())
+    """Start Azurite bound to 127.0.0.1 only; in memory unless a ``location`` is given.
+
+    Without ``ports``, free ones are picked; a port free when picked can be taken before
+    Azurite binds it (by an outgoing connection's ephemeral port: seen once in a full test
+    run, "Azurite exited early with code 1"), so that start is tried again on new ports."""
+    attempts = 1 if ports else _PORT_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start(in_memory, ports or (free_port(), free_port(), free_port()), location,
+                          timeout)  # fmt: skip
+        except _ExitedEarly:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+#: starts on freshly picked ports before giving up
+_PORT_ATTEMPTS = 3
+
+
+class _ExitedEarly(RuntimeError):
+    """Azurite stopped before opening its ports (a port taken, a bad argument)."""
+
+
+def _start(
+    in_memory: bool, ports: tuple[int, int, int], location: str | None, timeout: float
+) -> Azurite:
+    blob, queue, table = ports
     workdir = tempfile.mkdtemp(prefix="azurite-")
     args = [
         azurite_binary(),
@@ -110,7 +136,7 @@ def start_azurite(
         "--blobHost", "127.0.0.1", "--blobPort", str(blob),
         "--queueHost", "127.0.0.1", "--queuePort", str(queue),
         "--tableHost", "127.0.0.1", "--tablePort", str(table),
-    ]
+    ]  # fmt: skip
     if in_memory and location is None:
         args.append("--inMemoryPersistence")
     else:
@@ -122,6 +148,7 @@ def start_azurite(
         _wait_for_ports([blob, queue, table], process, timeout)
     except Exception:
         process.kill()
+        process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     return Azurite(blob, queue, table, process, workdir)

@@ -513,3 +513,29 @@ def test_make_run_restarts_keep_cards_and_links_paired_and_start_over_together(
         assert _created(app, "5003") == 1  # both sides start over together
     finally:
         _stop(process)
+
+
+# ------------------------------------------------------ Azurite on ports picked free
+
+
+def test_azurite_starts_again_on_other_ports_when_a_picked_port_is_taken_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A port free when picked can be taken before Azurite binds it (an outgoing
+    connection's ephemeral port): Azurite exits at once, and is started on new ports."""
+    import socket
+
+    from localdev import azurite as module
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    picks = iter([taken.getsockname()[1]])  # the first pick is the taken port, then free ones
+    monkeypatch.setattr(module, "free_port", lambda: next(picks, None) or free_port())
+    try:
+        with module.start_azurite() as running:
+            assert taken.getsockname()[1] not in (running.blob_port, running.queue_port)
+            with socket.create_connection(("127.0.0.1", running.table_port), timeout=5):
+                pass
+    finally:
+        taken.close()
