@@ -21,6 +21,7 @@ from ..edge import BadRequest, Unauthorized, check_body
 from ..ports import Boards, Identity
 from ..rules import AuthConfig, IntegrationConfig, InvalidIntegrationId, check_integration_id
 from .admin import _validation_message
+from .admin.validation import check_text
 from .context import SyncContext
 from .errors import InvalidInput
 from .refusals import Refused, azure_devops_answers
@@ -60,6 +61,7 @@ def check_admin_key(expected: str | None, given: str | None) -> None:
 def _parse(headers: dict[str, str], body: bytes) -> DiscoveryRequest:
     try:
         document = check_body(headers, body)
+        check_text(document, "")  # a credential is hashed and sent: it must be encodable
         return DiscoveryRequest.model_validate(document)
     except BadRequest as exc:
         raise InvalidInput(exc.message) from None

@@ -15,6 +15,7 @@ from sync_core.service.admin.deliveries import list_deliveries
 from sync_core.service.admin.integrations import delete_integration, put_integration
 from sync_core.service.errors import InvalidInput
 from sync_core.service.hooks import provision_service_hooks
+from sync_core.service.setup import discover_for_console
 from tests.unit.builders import config_data
 
 from .conftest import IID, World
@@ -116,3 +117,15 @@ def test_a_deliveries_query_with_a_wrong_parameter_names_it(
     with pytest.raises(InvalidInput) as refused:
         list_deliveries(world.ctx, IID, params)
     assert message in refused.value.message
+
+
+def test_a_discovery_with_half_a_surrogate_pair_in_a_credential_is_a_400_naming_it(
+    world: World,
+) -> None:
+    """JSON may escape half a surrogate pair; the console's discovery must refuse it by name,
+    as a save does, not fail on it (``make reliability``'s 2,000 requests found a 500)."""
+    auth = b'{"mode": "pat", "pat": "x\\ud800"}'
+    body = b'{"what": "projects", "organization": "fabrikam", "auth": ' + auth + b"}"
+    with pytest.raises(InvalidInput) as refused:
+        discover_for_console(world.ctx, JSON, body)
+    assert "auth.pat" in refused.value.message
