@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -75,6 +76,14 @@ class Azurite:
         self.stop()
 
 
+#: starts on freshly picked ports before giving up
+_PORT_ATTEMPTS = 3
+
+
+class _ExitedEarly(RuntimeError):
+    """Azurite stopped before opening its ports (a port taken, a bad argument)."""
+
+
 def _wait_for_ports(ports: list[int], process: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     pending = list(ports)
@@ -103,23 +112,12 @@ def start_azurite(
     Without ``ports``, free ones are picked; a port free when picked can be taken before
     Azurite binds it (by an outgoing connection's ephemeral port: seen once in a full test
     run, "Azurite exited early with code 1"), so that start is tried again on new ports."""
-    attempts = 1 if ports else _PORT_ATTEMPTS
-    for attempt in range(1, attempts + 1):
-        try:
-            return _start(in_memory, ports or (free_port(), free_port(), free_port()), location,
-                          timeout)  # fmt: skip
-        except _ExitedEarly:
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
-
-
-#: starts on freshly picked ports before giving up
-_PORT_ATTEMPTS = 3
-
-
-class _ExitedEarly(RuntimeError):
-    """Azurite stopped before opening its ports (a port taken, a bad argument)."""
+    if ports is not None:
+        return _start(in_memory, ports, location, timeout)
+    for _ in range(_PORT_ATTEMPTS - 1):
+        with contextlib.suppress(_ExitedEarly):
+            return _start(in_memory, (free_port(), free_port(), free_port()), location, timeout)
+    return _start(in_memory, (free_port(), free_port(), free_port()), location, timeout)
 
 
 def _start(
@@ -136,7 +134,7 @@ def _start(
         "--blobHost", "127.0.0.1", "--blobPort", str(blob),
         "--queueHost", "127.0.0.1", "--queuePort", str(queue),
         "--tableHost", "127.0.0.1", "--tablePort", str(table),
-    ]  # fmt: skip
+    ]
     if in_memory and location is None:
         args.append("--inMemoryPersistence")
     else:

@@ -17,11 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..edge import BadRequest, Unauthorized, check_body
+from ..edge import Unauthorized
 from ..ports import Boards, Identity
 from ..rules import AuthConfig, IntegrationConfig, InvalidIntegrationId, check_integration_id
-from .admin import _validation_message
-from .admin.validation import check_text
+from .admin.validation import admin_document, validation_message
 from .context import SyncContext
 from .errors import InvalidInput
 from .refusals import Refused, azure_devops_answers
@@ -59,14 +58,11 @@ def check_admin_key(expected: str | None, given: str | None) -> None:
 
 
 def _parse(headers: dict[str, str], body: bytes) -> DiscoveryRequest:
+    document = admin_document(headers, body)  # a credential is hashed and sent: encodable
     try:
-        document = check_body(headers, body)
-        check_text(document, "")  # a credential is hashed and sent: it must be encodable
         return DiscoveryRequest.model_validate(document)
-    except BadRequest as exc:
-        raise InvalidInput(exc.message) from None
     except ValidationError as exc:
-        raise InvalidInput(_validation_message(exc)) from None
+        raise InvalidInput(validation_message(exc)) from None
 
 
 def _connection(ctx: SyncContext, request: DiscoveryRequest) -> tuple[str, IntegrationConfig]:

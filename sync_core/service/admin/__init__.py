@@ -18,9 +18,6 @@ from .integrations import (
 from .refused_calls import REFUSED_CALLS, RefusedCalls, record_refused_call, refused_calls
 from .validation import validation_message
 
-#: the name ``service/setup.py`` imports
-_validation_message = validation_message
-
 __all__ = [
     "REFUSED_CALLS",
     "SECRET_PATHS",

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from ...edge import BadRequest, check_body
 from ...ports import AuthenticationError, AzureDevOpsError, Boards, ConfigurationError
 from ...rules import IntegrationConfig, Level, Route, route_problems
 from ..check import route_field_findings, route_path_findings
@@ -22,7 +21,7 @@ from ..inbound import learn_writer_identity_on_save
 from ..intake import load_integration
 from .hooks_removal import remove_service_hooks
 from .refused_calls import refused_calls
-from .validation import check_text, missing_secret, route_problem, validation_message
+from .validation import admin_document, missing_secret, route_problem, validation_message
 
 __all__ = [
     "SECRET_PATHS",
@@ -138,13 +137,9 @@ def put_integration(
     ctx: SyncContext, integration_id: str, headers: dict[str, str], body: bytes
 ) -> tuple[dict[str, Any], list[str], bool]:
     """Validate and store; returns (public view, warnings, created)."""
-    try:
-        document = check_body(headers, body)
-    except BadRequest as exc:
-        raise InvalidInput(exc.message) from None
+    document = admin_document(headers, body)
     if not isinstance(document, dict):
         raise InvalidInput("body must be a JSON object (an integration configuration)")
-    check_text(document, "")
     try:
         config = IntegrationConfig.model_validate(document)
     except ValidationError as exc:

@@ -14,10 +14,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ...edge import BadRequest, check_body
 from ...rules import IntegrationConfig
 from ..errors import InvalidInput
 
-__all__ = ["MAX_PROBLEMS", "check_text", "missing_secret", "route_problem", "validation_message"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "admin_document",
+    "check_text",
+    "missing_secret",
+    "route_problem",
+    "validation_message",
+]
 
 #: how many problems one answer lists; the first few are what a person fixes next
 MAX_PROBLEMS = 5
@@ -125,6 +133,17 @@ def missing_secret(config: IntegrationConfig) -> str | None:
             "(or choose 'oauth' or 'service_principal')"
         )
     return None
+
+
+def admin_document(headers: Mapping[str, str], body: bytes) -> Any:
+    """An admin request's JSON body: the webhooks' checks (size, type, syntax; a 400 for bad
+    syntax) and text that can be stored, hashed and sent (:func:`check_text`)."""
+    try:
+        document = check_body(headers, body)
+    except BadRequest as exc:
+        raise InvalidInput(exc.message) from None
+    check_text(document, "")
+    return document
 
 
 def check_text(node: Any, path: str) -> None:
