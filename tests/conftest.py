@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from localdev.azurite import Azurite, start_azurite
+from tests import tracing
 from tests.harness import api, api_session, app_host, boards, conviso, sync
 
 # the end-to-end harness, registered once
@@ -29,6 +30,11 @@ LONG_FIRST = (
     "reliability/test_duplicate_storm.py",
     "reconcile/test_backfill_smoke.py",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Coverage's tracer off below the HTTP stacks and in the emulators (tests/tracing.py)."""
+    tracing.install()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -53,6 +53,9 @@ class ConvisoWebhooks:
     def changes(self) -> list[Any]:
         return [c for c in self.sync.conviso.store.status_changes if c.issue_id == self.issue]
 
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def caught_up(self) -> bool:
         return self.sent == len(self.changes())
 
@@ -121,7 +124,20 @@ def test_rapid_alternating_changes_on_both_sides_settle_without_echo_writes(
                 sync.conviso.store.change_status(issue, status, reason="triage", source="user")
                 made["conviso"] += 1
             # the next change as soon as this one reached the other side
-            wait_until(lambda s=status: _in_step(sync, issue, s), timeout=20, interval=0.01)
+            try:
+                wait_until(lambda s=status: _in_step(sync, issue, s), timeout=20, interval=0.01)
+            except AssertionError:
+                conviso_now = sync.conviso.store.get_issue(issue).status
+                raise AssertionError(
+                    f"change {n} ({'boards' if n % 2 == 0 else 'conviso'} to {status}) not "
+                    f"in step: Conviso {conviso_now}; webhooks sent {conviso_hooks.sent} of "
+                    f"{len(conviso_hooks.changes())}, sender alive "
+                    f"{conviso_hooks.alive()}; card {sync.work_items_of(issue)[0]['fields']}\n"
+                    + "\n".join(
+                        f"  {d.get('time')} {d.get('event_id')} {d.get('reason')}: {d['message']}"
+                        for d in all_deliveries(sync)[-12:]
+                    )
+                ) from None
         stepped = time.monotonic() - started
 
         def settled() -> bool:
