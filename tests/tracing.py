@@ -19,14 +19,19 @@ Only coverage.py's tracer is suspended: a debugger's trace function is left alon
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import azure.core.paging
 import azure.core.pipeline
 import httpx
 import requests.adapters
+from azure.data.tables import TableClient, TableServiceClient
+from azure.storage.queue import QueueClient, QueueServiceClient
+from hypothesis.internal.conjecture.data import ConjectureData
 from werkzeug.serving import WSGIRequestHandler
 
 from localdev.devhost.invoke import Invoker
@@ -82,6 +87,13 @@ def traced(function: F) -> F:
     return call  # type: ignore[return-value]
 
 
+def _untrace_methods(cls: type) -> None:
+    """Every public method of an SDK client: its serialization and pipeline run untraced."""
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(member):
+            setattr(cls, name, untraced(member))
+
+
 def install() -> None:
     """Wrap the HTTP stacks' lowest calls, werkzeug's request handling and the development
     host's call into the app, once per process."""
@@ -95,4 +107,9 @@ def install() -> None:
     transport.handle_request = untraced(transport.handle_request)  # type: ignore[method-assign]
     WSGIRequestHandler.handle = untraced(WSGIRequestHandler.handle)  # type: ignore[method-assign]
     Invoker.call = traced(Invoker.call)  # type: ignore[method-assign]
+    for client in (TableClient, TableServiceClient, QueueClient, QueueServiceClient):
+        _untrace_methods(client)
+    for paged in (azure.core.paging.ItemPaged, azure.core.paging.PageIterator):
+        paged.__next__ = untraced(paged.__next__)  # type: ignore[method-assign]
+    ConjectureData.draw = untraced(ConjectureData.draw)  # type: ignore[method-assign]
     install.done = True  # type: ignore[attr-defined]
