@@ -23,12 +23,17 @@ from pathlib import Path
 import httpx
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+from azure.storage.queue import (
+    ExponentialRetry,
+    QueueClient,
+    TextBase64DecodePolicy,
+    TextBase64EncodePolicy,
+)
 
 from localdev.azurite import free_port
 from localdev.devhost import DevHost
 from localdev.devhost.ncrontab import Schedule
-from localdev.devhost.queues import SENDS
+from localdev.devhost.queues import SENDS, host_retry
 from tests.integration import devhost_sample_app as sample
 
 pytestmark = pytest.mark.azurite
@@ -190,6 +195,26 @@ def test_several_workers_process_each_message_once(
         for key in keys:
             assert sample.wait_for(f"{key}:done", 1) == [1]
     assert all(sample.CALLS[key] == [1] for key in keys)
+
+
+def test_a_pumps_storage_retries_wait_like_the_functions_host_not_15_seconds(
+    storage_connection_string: str, unique_name: str
+) -> None:
+    """A receive that met a dropped connection was retried after the Python SDK's 15 s (± 3),
+    and a host stopping waited for it; the host's .NET SDK starts at 0.8 s."""
+    waits = [host_retry().get_backoff_time({"count": n}) for n in range(3)]
+    assert waits[0] <= 1.0 and max(waits) <= 5.0, waits
+    assert ExponentialRetry().get_backoff_time({"count": 0}) >= 12  # the SDK's own first wait
+    with DevHost(
+        sample.app, port=0, environ={"SAMPLE_STORAGE": storage_connection_string,
+        "SAMPLE_QUEUE": unique_name}, http=False, timers=False,
+    ) as host:  # fmt: skip
+        policies = [  # the SDK keeps no public accessor for a client's policy
+            client._config.retry_policy
+            for worker in host._workers
+            for client in (worker._queue, worker._poison)
+        ]
+    assert policies and all(p.initial_backoff == 0.8 and p.total_retries == 3 for p in policies)
 
 
 @dataclass
