@@ -44,7 +44,9 @@ def test_a_route_to_a_second_team_puts_its_card_on_that_teams_board(sync: Sync) 
     sync.subscribe_hooks()
     issue = sync.seed(asset="46")
     sync.publish(issue)
-    wait_until(lambda: len(sync.work_items_of(issue)) == 1, timeout=30)
+    # the card made and its link recorded, as the other end-to-end tests wait: a card moved
+    # before its link is written is skipped until reconcile (docs/reliability.md, known gaps)
+    wait_until(lambda: any(d.get("reason") == "created" for d in sync.deliveries()), timeout=30)
     card = _card(sync, issue)
     assert card["fields"]["System.AreaPath"] == "Fabrikam\\Security"  # the team's default area
     assert card["fields"][SECURITY_COLUMN] == "Reported"
