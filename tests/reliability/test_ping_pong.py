@@ -24,6 +24,7 @@ import pytest
 from localdev.devhost import DevHost
 
 from .conftest import (
+    COLUMN,
     EXPECTED_CARD,
     FULL,
     Sync,
@@ -128,14 +129,19 @@ def test_rapid_alternating_changes_on_both_sides_settle_without_echo_writes(
                 wait_until(lambda s=status: _in_step(sync, issue, s), timeout=20, interval=0.01)
             except AssertionError:
                 conviso_now = sync.conviso.store.get_issue(issue).status
+                cards = [
+                    (c["fields"].get("System.State"), c["fields"].get(COLUMN))
+                    for c in sync.work_items_of(issue)
+                ]
                 raise AssertionError(
                     f"change {n} ({'boards' if n % 2 == 0 else 'conviso'} to {status}) not "
                     f"in step: Conviso {conviso_now}; webhooks sent {conviso_hooks.sent} of "
                     f"{len(conviso_hooks.changes())}, sender alive "
-                    f"{conviso_hooks.alive()}; card {sync.work_items_of(issue)[0]['fields']}\n"
+                    f"{conviso_hooks.alive()}; cards (state, column) {cards}; the latest "
+                    "deliveries, newest first:\n"
                     + "\n".join(
                         f"  {d.get('time')} {d.get('event_id')} {d.get('reason')}: {d['message']}"
-                        for d in all_deliveries(sync)[-12:]
+                        for d in all_deliveries(sync)[:12]
                     )
                 ) from None
         stepped = time.monotonic() - started
