@@ -128,22 +128,18 @@ def test_rapid_alternating_changes_on_both_sides_settle_without_echo_writes(
             try:
                 wait_until(lambda s=status: _in_step(sync, issue, s), timeout=20, interval=0.01)
             except AssertionError:
-                conviso_now = sync.conviso.store.get_issue(issue).status
+                side = "boards" if n % 2 == 0 else "conviso"
                 cards = [
                     (c["fields"].get("System.State"), c["fields"].get(COLUMN))
                     for c in sync.work_items_of(issue)
                 ]
-                raise AssertionError(
-                    f"change {n} ({'boards' if n % 2 == 0 else 'conviso'} to {status}) not "
-                    f"in step: Conviso {conviso_now}; webhooks sent {conviso_hooks.sent} of "
-                    f"{len(conviso_hooks.changes())}, sender alive "
-                    f"{conviso_hooks.alive()}; cards (state, column) {cards}; the latest "
-                    "deliveries, newest first:\n"
-                    + "\n".join(
-                        f"  {d.get('time')} {d.get('event_id')} {d.get('reason')}: {d['message']}"
-                        for d in all_deliveries(sync)[:12]
-                    )
-                ) from None
+                head = (
+                    f"change {n} ({side}) to {status}: Conviso "
+                    f"{sync.conviso.store.get_issue(issue).status}, cards (state, column) "
+                    f"{cards}; webhooks sent {conviso_hooks.sent} of "
+                    f"{len(conviso_hooks.changes())}, sender alive {conviso_hooks.alive()}"
+                )
+                raise AssertionError(_explain_step(sync, issue, head)) from None
         stepped = time.monotonic() - started
 
         def settled() -> bool:
@@ -341,14 +337,20 @@ def test_rapid_alternating_reassignments_settle_without_echo_writes(
 
 def _explain_reassignment(sync: Sync, issue: str, n: int, who: str) -> str:
     """Why change ``n`` did not reach the other side: both sides, the link, the deliveries."""
+    head = (
+        f"change {n} to {who}: Conviso {sync.conviso.store.get_issue(issue).assignees}, "
+        f"card {_card_assignee(sync, issue)}"
+    )
+    return _explain_step(sync, issue, head)
+
+
+def _explain_step(sync: Sync, issue: str, head: str) -> str:
+    """``head`` (both sides of one step), then the link, the latest deliveries (oldest
+    first) and the last Azure DevOps requests, for a failure read from the log alone."""
     from sync_core import bootstrap as _bootstrap
 
     stored = _bootstrap.context().state.links.get(sync.id, issue)
-    lines = [
-        f"change {n} to {who}: Conviso {sync.conviso.store.get_issue(issue).assignees}, "
-        f"card {_card_assignee(sync, issue)}",
-        f"link: {stored.link.model_dump(mode='json') if stored else None}",
-    ]
+    lines = [head, f"link: {stored.link.model_dump(mode='json') if stored else None}"]
     for d in reversed(all_deliveries(sync)[:30]):
         what = f"{d.get('level')} {d.get('reason')} {d.get('event_id')}"
         lines.append(f"  {what}: {d.get('message')}")
